@@ -121,7 +121,8 @@ int g4j_axpby(g4j_stream* stream, int dtype, int64_t n, float alpha, const void*
 int g4j_silu(g4j_stream* stream, int dtype, int64_t n, const void* x, void* out);
 
 /* out[b, c, s] = x[b, c, s] + bias[b * bias_stride + c]: a per-sample, per-channel bias over
- * `spatial` positions (ADM's `h + emb_out[..., None, None]`). out may alias x. */
+ * `spatial` positions (ADM's `h + emb_out[..., None, None]`); bias_stride >= channels (rows of
+ * a wider tensor are fine). out may alias x. */
 int g4j_add_channel_bias(g4j_stream* stream, int dtype, int64_t batch, int64_t channels,
                          int64_t spatial, const void* x, const void* bias, int64_t bias_stride,
                          void* out);
@@ -135,7 +136,7 @@ int g4j_guided_combine(g4j_stream* stream, int dtype, int64_t n, const void* a, 
 
 /* The guided combination fused with one sampler update, per element i:
  *   g   = b ? a + scale * (b - a) : a               (the guided model output)
- *   x0  = px * x + pg * g, clamped to [-clip, clip] when clip > 0
+ *   x0  = px * x + pg * g, clamped to [-clip, clip] when clip > 0 (clip >= 0; 0 turns it off)
  *   out = qx * x + q0 * x0 + qn * std * noise        (std = noise_std[i], or 1 when NULL;
  *                                                     the noise term is skipped when NULL)
  * With these coefficients one kernel does a DDPM step (eps model, clip_denoised, learned
@@ -152,7 +153,8 @@ int g4j_guided_step(g4j_stream* stream, int dtype, int64_t n, const void* x, con
 /* GroupNorm over x (batch, channels, spatial) with `groups` groups (channels % groups == 0),
  * statistics in F32 (biased variance, eps inside the square root), then per channel
  * gamma/beta (each may be NULL: 1 and 0), then AdaGN `h * (1 + scale) + shift` with scale and
- * shift per (sample, channel) at scale[b * ss_stride + c] (each may be NULL), then SiLU when
+ * shift per (sample, channel) at scale[b * ss_stride + c] (each may be NULL; ss_stride >=
+ * channels, so scale and shift can be the two halves of one (B, 2C) tensor), then SiLU when
  * silu != 0. out must not alias x. */
 int g4j_group_norm(g4j_stream* stream, int dtype, int64_t batch, int64_t channels,
                    int64_t spatial, int64_t groups, float eps, const void* x, const void* gamma,

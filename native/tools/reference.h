@@ -1,0 +1,395 @@
+// Float64 reference of every op in guidance4j.h, written from the header's comments alone (no
+// library header other than the public one, no shared code with the backends), so that a
+// disagreement with a backend is a disagreement with the spec.
+//
+// Besides the value, each op returns a per-element magnitude `mag`: the sum of the absolute values
+// of the terms that make up the result (|a| + |s|(|a| + |b|) for a + s(b - a), sum |a||b| for a
+// dot product, and the analogous bound for normalisation, softmax and the transcendental
+// functions). Rounding errors of a float32 computation scale with it rather than with |value|, so
+// the checker can tolerate `rtol * mag` without hiding bugs in cancelling sums.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "guidance4j.h"
+
+namespace ref {
+
+using Vec = std::vector<double>;
+
+struct Result {
+  Vec value;
+  Vec mag;
+  void resize(size_t n) {
+    value.assign(n, 0.0);
+    mag.assign(n, 0.0);
+  }
+};
+
+inline double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+
+// ---- elementwise ----------------------------------------------------------------------------
+
+inline Result axpby(double alpha, const Vec& x, double beta, const Vec* y) {
+  Result r;
+  r.resize(x.size());
+  for (size_t i = 0; i < x.size(); ++i) {
+    double yi = y ? (*y)[i] : 0.0;
+    r.value[i] = alpha * x[i] + beta * yi;
+    r.mag[i] = std::fabs(alpha * x[i]) + std::fabs(beta * yi);
+  }
+  return r;
+}
+
+inline Result silu(const Vec& x) {
+  Result r;
+  r.resize(x.size());
+  for (size_t i = 0; i < x.size(); ++i) {
+    r.value[i] = x[i] * sigmoid(x[i]);
+    r.mag[i] = std::fabs(r.value[i]);
+  }
+  return r;
+}
+
+inline Result add_channel_bias(int64_t batch, int64_t channels, int64_t spatial, const Vec& x,
+                               const Vec& bias, int64_t bias_stride) {
+  Result r;
+  r.resize(x.size());
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t c = 0; c < channels; ++c)
+      for (int64_t s = 0; s < spatial; ++s) {
+        size_t i = (b * channels + c) * spatial + s;
+        double bi = bias[b * bias_stride + c];
+        r.value[i] = x[i] + bi;
+        r.mag[i] = std::fabs(x[i]) + std::fabs(bi);
+      }
+  return r;
+}
+
+// ---- guidance -------------------------------------------------------------------------------
+
+inline Result guided_combine(const Vec& a, const Vec& b, double scale) {
+  Result r;
+  r.resize(a.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    r.value[i] = a[i] + scale * (b[i] - a[i]);
+    r.mag[i] = std::fabs(a[i]) + std::fabs(scale) * (std::fabs(a[i]) + std::fabs(b[i]));
+  }
+  return r;
+}
+
+struct StepResult {
+  Result out;
+  Result x0;
+};
+
+inline StepResult guided_step(const Vec& x, const Vec& a, const Vec* b, double scale, double px,
+                              double pg, double clip, double qx, double q0, double qn,
+                              const Vec* noise, const Vec* noise_std) {
+  StepResult r;
+  r.out.resize(x.size());
+  r.x0.resize(x.size());
+  for (size_t i = 0; i < x.size(); ++i) {
+    double g = a[i], g_mag = std::fabs(a[i]);
+    if (b) {
+      g = a[i] + scale * ((*b)[i] - a[i]);
+      g_mag = std::fabs(a[i]) + std::fabs(scale) * (std::fabs(a[i]) + std::fabs((*b)[i]));
+    }
+    double x0 = px * x[i] + pg * g;
+    // Clamping is 1-Lipschitz, so the unclamped magnitude still bounds the rounding error.
+    double x0_mag = std::fabs(px * x[i]) + std::fabs(pg) * g_mag;
+    if (clip > 0) x0 = std::min(std::max(x0, -clip), clip);
+    double nz = 0.0;
+    if (noise) nz = qn * (noise_std ? (*noise_std)[i] : 1.0) * (*noise)[i];
+    r.x0.value[i] = x0;
+    r.x0.mag[i] = x0_mag;
+    r.out.value[i] = qx * x[i] + q0 * x0 + nz;
+    r.out.mag[i] = std::fabs(qx * x[i]) + std::fabs(q0) * x0_mag + std::fabs(nz);
+  }
+  return r;
+}
+
+// ---- normalisation --------------------------------------------------------------------------
+
+// gamma, beta, scale, shift: nullptr for "absent".
+inline Result group_norm(int64_t batch, int64_t channels, int64_t spatial, int64_t groups,
+                         double eps, const Vec& x, const Vec* gamma, const Vec* beta,
+                         const Vec* scale, const Vec* shift, int64_t ss_stride, bool silu) {
+  Result r;
+  r.resize(x.size());
+  const int64_t cpg = channels / groups;
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t g = 0; g < groups; ++g) {
+      const size_t base = (b * channels + g * cpg) * spatial;
+      const int64_t count = cpg * spatial;
+      double sum = 0.0;
+      for (int64_t i = 0; i < count; ++i) sum += x[base + i];
+      const double mean = sum / count;
+      double sq = 0.0;
+      for (int64_t i = 0; i < count; ++i) sq += (x[base + i] - mean) * (x[base + i] - mean);
+      const double var = sq / count;  // biased
+      const double inv = 1.0 / std::sqrt(var + eps);
+      // A float32 one-pass variance loses (mean^2 + var) * ulp, a relative error of inv of
+      // (mean^2 + var) / (var + eps) ulps; centring loses (|x| + |mean|) ulps.
+      const double inv_cond = (mean * mean + var) / (var + eps);
+      for (int64_t cl = 0; cl < cpg; ++cl) {
+        const int64_t c = g * cpg + cl;
+        const double ga = gamma ? (*gamma)[c] : 1.0;
+        const double be = beta ? (*beta)[c] : 0.0;
+        const double sc = scale ? (*scale)[b * ss_stride + c] : 0.0;
+        const double sh = shift ? (*shift)[b * ss_stride + c] : 0.0;
+        for (int64_t s = 0; s < spatial; ++s) {
+          const size_t i = base + cl * spatial + s;
+          const double n = (x[i] - mean) * inv;
+          const double n_mag = (std::fabs(x[i]) + std::fabs(mean)) * inv + std::fabs(n) * inv_cond;
+          double h = n * ga + be;
+          double h_mag = n_mag * std::fabs(ga) + std::fabs(be);
+          h = h * (1.0 + sc) + sh;
+          h_mag = h_mag * (1.0 + std::fabs(sc)) + std::fabs(sh);
+          // SiLU's derivative lies in [-0.1, 1.1]: it does not amplify the error of h.
+          if (silu) h = h * sigmoid(h), h_mag *= 1.1;
+          r.value[i] = h;
+          r.mag[i] = h_mag;
+        }
+      }
+    }
+  return r;
+}
+
+// ---- attention ------------------------------------------------------------------------------
+
+// Channel of q (which = 0), k (1) or v (2), head h, channel c; from the g4j_qkv_layout comments:
+//  LEGACY    (B, H*3*D, T): per head [q | k | v]
+//  NEW_ORDER (B, 3*H*D, T): [q of all heads | k | v]
+//  EDM2      (B, H*D*3, T) viewed as (B, H, D, 3, T)
+inline int64_t qkv_row(int layout, int64_t which, int64_t h, int64_t c, int64_t heads,
+                       int64_t head_dim) {
+  if (layout == G4J_QKV_LEGACY) return (h * 3 + which) * head_dim + c;
+  if (layout == G4J_QKV_NEW_ORDER) return (which * heads + h) * head_dim + c;
+  return ((h * head_dim) + c) * 3 + which;
+}
+
+// Output column t of sample b, head h: out[b, h*D + c, t] for every c, written through `set`.
+// Magnitude: an error dl in the logits moves the output by at most 2 max|dl| sum_s p_s |v_s|,
+// and a float32 logit errs by ulps of L = |scale| sum_c |q_c||k_c|.
+template <class Set>
+void attention_column(int64_t b, int64_t h, int64_t t, int64_t heads, int64_t head_dim,
+                      int64_t tokens, int layout, double scale, const Vec& qkv, Set set) {
+  const int64_t width = 3 * heads * head_dim;
+  auto at = [&](int64_t which, int64_t c, int64_t s) {
+    return qkv[(b * width + qkv_row(layout, which, h, c, heads, head_dim)) * tokens + s];
+  };
+  Vec logit(tokens);
+  double lmax = -INFINITY, lmag_max = 0.0;
+  for (int64_t s = 0; s < tokens; ++s) {
+    double dot = 0.0, dot_mag = 0.0;
+    for (int64_t c = 0; c < head_dim; ++c) {
+      dot += at(0, c, t) * at(1, c, s);
+      dot_mag += std::fabs(at(0, c, t) * at(1, c, s));
+    }
+    logit[s] = scale * dot;
+    lmax = std::max(lmax, logit[s]);
+    lmag_max = std::max(lmag_max, std::fabs(scale) * dot_mag);
+  }
+  double denom = 0.0;
+  for (int64_t s = 0; s < tokens; ++s) denom += std::exp(logit[s] - lmax);
+  for (int64_t c = 0; c < head_dim; ++c) {
+    double acc = 0.0, acc_mag = 0.0;
+    for (int64_t s = 0; s < tokens; ++s) {
+      const double p = std::exp(logit[s] - lmax) / denom;
+      acc += p * at(2, c, s);
+      acc_mag += p * std::fabs(at(2, c, s));
+    }
+    set((b * heads * head_dim + h * head_dim + c) * tokens + t, acc,
+        acc_mag * (1.0 + 2.0 * lmag_max));
+  }
+}
+
+// ---- convolution and matrix products --------------------------------------------------------
+
+struct Conv2dShape {
+  int64_t batch, in_channels, height, width, out_channels, kernel, stride, padding;
+  int64_t out_height() const { return (height + 2 * padding - kernel) / stride + 1; }
+  int64_t out_width() const { return (width + 2 * padding - kernel) / stride + 1; }
+  int64_t out_size() const { return batch * out_channels * out_height() * out_width(); }
+};
+
+// Element `index` of out (B, Cout, Ho, Wo), torch conv2d with zero padding.
+inline void conv2d_at(const Conv2dShape& s, const Vec& x, const Vec& w, const Vec* bias,
+                      const Vec* residual, int64_t index, double* value, double* mag) {
+  const int64_t ho = s.out_height(), wo = s.out_width();
+  const int64_t ox = index % wo, oy = (index / wo) % ho;
+  const int64_t co = (index / (wo * ho)) % s.out_channels, b = index / (wo * ho * s.out_channels);
+  double acc = bias ? (*bias)[co] : 0.0;
+  double acc_mag = std::fabs(acc);
+  for (int64_t ci = 0; ci < s.in_channels; ++ci)
+    for (int64_t ky = 0; ky < s.kernel; ++ky)
+      for (int64_t kx = 0; kx < s.kernel; ++kx) {
+        const int64_t iy = oy * s.stride - s.padding + ky, ix = ox * s.stride - s.padding + kx;
+        if (iy < 0 || iy >= s.height || ix < 0 || ix >= s.width) continue;
+        const double term = x[((b * s.in_channels + ci) * s.height + iy) * s.width + ix] *
+                            w[((co * s.in_channels + ci) * s.kernel + ky) * s.kernel + kx];
+        acc += term;
+        acc_mag += std::fabs(term);
+      }
+  if (residual) acc += (*residual)[index], acc_mag += std::fabs((*residual)[index]);
+  *value = acc;
+  *mag = acc_mag;
+}
+
+struct GemmShape {
+  bool trans_a, trans_b;
+  int64_t m, n, k, lda, stride_a, ldb, stride_b, ldc, stride_c, batch;
+  double alpha, beta;
+};
+
+// Element (batch i, row r, column col) of C; c holds C before the call.
+inline void gemm_at(const GemmShape& s, const Vec& a, const Vec& b, const Vec& c, int64_t i,
+                    int64_t row, int64_t col, double* value, double* mag) {
+  double acc = 0.0, acc_mag = 0.0;
+  for (int64_t p = 0; p < s.k; ++p) {
+    // op(A)[row, p] and op(B)[p, col], A stored k x m when transposed.
+    const double av = s.trans_a ? a[i * s.stride_a + p * s.lda + row]
+                                : a[i * s.stride_a + row * s.lda + p];
+    const double bv = s.trans_b ? b[i * s.stride_b + col * s.ldb + p]
+                                : b[i * s.stride_b + p * s.ldb + col];
+    acc += av * bv;
+    acc_mag += std::fabs(av * bv);
+  }
+  *value = s.alpha * acc;
+  *mag = std::fabs(s.alpha) * acc_mag;
+  if (s.beta != 0.0) {
+    const double ci = c[i * s.stride_c + row * s.ldc + col];
+    *value += s.beta * ci;
+    *mag += std::fabs(s.beta * ci);
+  }
+}
+
+// Element (row, o) of linear's out (rows, out_features).
+inline void linear_at(int64_t in_features, const Vec& x, const Vec& w, const Vec* bias,
+                      int64_t row, int64_t o, double* value, double* mag) {
+  double acc = bias ? (*bias)[o] : 0.0;
+  double acc_mag = std::fabs(acc);
+  for (int64_t p = 0; p < in_features; ++p) {
+    const double term = x[row * in_features + p] * w[o * in_features + p];
+    acc += term;
+    acc_mag += std::fabs(term);
+  }
+  *value = acc;
+  *mag = acc_mag;
+}
+
+// ---- resampling and embeddings --------------------------------------------------------------
+
+inline Result upsample_nearest2x(int64_t planes, int64_t height, int64_t width, const Vec& x) {
+  Result r;
+  r.resize(planes * 4 * height * width);
+  for (int64_t p = 0; p < planes; ++p)
+    for (int64_t y = 0; y < 2 * height; ++y)
+      for (int64_t xo = 0; xo < 2 * width; ++xo) {
+        const size_t o = (p * 2 * height + y) * 2 * width + xo;
+        r.value[o] = x[(p * height + y / 2) * width + xo / 2];
+        r.mag[o] = std::fabs(r.value[o]);
+      }
+  return r;
+}
+
+inline Result avg_pool2x2(int64_t planes, int64_t height, int64_t width, const Vec& x) {
+  const int64_t ho = height / 2, wo = width / 2;
+  Result r;
+  r.resize(planes * ho * wo);
+  for (int64_t p = 0; p < planes; ++p)
+    for (int64_t y = 0; y < ho; ++y)
+      for (int64_t xo = 0; xo < wo; ++xo) {
+        double sum = 0.0, sum_mag = 0.0;
+        for (int64_t dy = 0; dy < 2; ++dy)
+          for (int64_t dx = 0; dx < 2; ++dx) {
+            const double v = x[(p * height + 2 * y + dy) * width + 2 * xo + dx];
+            sum += v;
+            sum_mag += std::fabs(v);
+          }
+        r.value[(p * ho + y) * wo + xo] = sum / 4.0;
+        r.mag[(p * ho + y) * wo + xo] = sum_mag / 4.0;
+      }
+  return r;
+}
+
+// Magnitude: cos and sin are 1-Lipschitz, and a float32 argument t * f errs by ulps of |t f|.
+inline Result timestep_embedding(int64_t n, int64_t dim, double max_period, const Vec& t) {
+  const int64_t half = dim / 2;
+  Result r;
+  r.resize(n * dim);
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < half; ++j) {
+      const double arg = t[i] * std::exp(-std::log(max_period) * j / half);
+      r.value[i * dim + j] = std::cos(arg);
+      r.value[i * dim + half + j] = std::sin(arg);
+      r.mag[i * dim + j] = 1.0 + std::fabs(arg);
+      r.mag[i * dim + half + j] = 1.0 + std::fabs(arg);
+    }
+  // An odd dim's last column stays 0 (Result starts zeroed).
+  return r;
+}
+
+// ---- random numbers -------------------------------------------------------------------------
+
+// Philox4x32-10 (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3", SC'11).
+struct Philox4 {
+  uint32_t v[4];
+};
+
+inline Philox4 philox4x32_10(Philox4 ctr, uint32_t k0, uint32_t k1) {
+  const uint64_t m0 = 0xD2511F53u, m1 = 0xCD9E8D57u;
+  for (int round = 0; round < 10; ++round) {
+    if (round > 0) k0 += 0x9E3779B9u, k1 += 0xBB67AE85u;  // the key schedule (Weyl sequence)
+    const uint64_t p0 = m0 * ctr.v[0], p1 = m1 * ctr.v[2];
+    const uint32_t hi0 = uint32_t(p0 >> 32), lo0 = uint32_t(p0);
+    const uint32_t hi1 = uint32_t(p1 >> 32), lo1 = uint32_t(p1);
+    ctr = Philox4{{hi1 ^ ctr.v[1] ^ k0, lo1, hi0 ^ ctr.v[3] ^ k1, lo0}};
+  }
+  return ctr;
+}
+
+// Random123's published known-answer vectors; true when the implementation reproduces them.
+inline bool philox_known_answers_ok() {
+  const Philox4 zero = philox4x32_10(Philox4{{0, 0, 0, 0}}, 0, 0);
+  const Philox4 ones = philox4x32_10(
+      Philox4{{0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu}}, 0xffffffffu, 0xffffffffu);
+  const uint32_t want_zero[4] = {0x6627e8d5u, 0xe169c58du, 0xbc57ac4cu, 0x9b00dbd8u};
+  const uint32_t want_ones[4] = {0x408f276du, 0x41c83b0eu, 0xa20bc7c6u, 0x6d5451fdu};
+  for (int i = 0; i < 4; ++i)
+    if (zero.v[i] != want_zero[i] || ones.v[i] != want_ones[i]) return false;
+  return true;
+}
+
+// g4j_randn's out[j * per_sample + e], j counted from first_sample (the global sample index is
+// first_sample + j). Magnitude: a float32 Box-Muller rounds u and v by ulps (du = u ulp); the
+// radius sqrt(-2 ln u) then moves by du / (u radius) = ulp / radius, the angle by 2 pi v ulp.
+inline Result randn(uint64_t seed, uint32_t stream_id, int64_t first_sample, int64_t n_samples,
+                    int64_t per_sample) {
+  Result r;
+  r.resize(n_samples * per_sample);
+  const double two_pi = 2.0 * 3.14159265358979323846;
+  for (int64_t j = 0; j < n_samples; ++j) {
+    const uint64_t sample = uint64_t(first_sample + j);
+    for (int64_t e = 0; e < per_sample; ++e) {
+      const Philox4 bits = philox4x32_10(
+          Philox4{{uint32_t(e / 4), uint32_t(sample), uint32_t(sample >> 32), stream_id}},
+          uint32_t(seed), uint32_t(seed >> 32));
+      const int pair = int(e % 4) / 2;  // (z0, z1) from r0, r1; (z2, z3) from r2, r3
+      const double u = ((bits.v[2 * pair] >> 8) + 0.5) * 0x1p-24;
+      const double v = ((bits.v[2 * pair + 1] >> 8) + 0.5) * 0x1p-24;
+      const double radius = std::sqrt(-2.0 * std::log(u));
+      const double trig = (e % 2 == 0) ? std::cos(two_pi * v) : std::sin(two_pi * v);
+      const size_t o = j * per_sample + e;
+      r.value[o] = radius * trig;
+      r.mag[o] = std::fabs(r.value[o]) + std::fabs(trig) / radius + radius * two_pi * v;
+    }
+  }
+  return r;
+}
+
+}  // namespace ref
