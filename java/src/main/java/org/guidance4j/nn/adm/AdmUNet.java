@@ -1,0 +1,197 @@
+package org.guidance4j.nn.adm;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.List;
+import org.guidance4j.core.Copies;
+import org.guidance4j.core.DType;
+import org.guidance4j.core.Device;
+import org.guidance4j.core.InvalidArgumentException;
+import org.guidance4j.core.Ops;
+import org.guidance4j.core.Tensor;
+import org.guidance4j.io.ModelConfig;
+import org.guidance4j.io.ModelFiles;
+import org.guidance4j.io.SafetensorsFile;
+import org.guidance4j.nn.Conv2d;
+import org.guidance4j.nn.GroupNorm32;
+import org.guidance4j.nn.Weights;
+
+/**
+ * guided-diffusion's UNetModel: forward(x, t, y) gives eps (and, with learn_sigma, the variance
+ * interpolation v in the second half of the channels), exactly as the reference code computes it.
+ */
+public final class AdmUNet implements AutoCloseable {
+  private final AdmConfig config;
+  private final SafetensorsFile file;
+  private final Weights weights;
+  private final TimeEmbed timeEmbed;
+  private final Tensor labelEmb; // (label rows, 4 * model_channels) or null
+  private final AdmEncoder encoder;
+  private final List<TimestepBlock> outputBlocks = new ArrayList<>();
+  private final GroupNorm32 outNorm; // out.0
+  private final Conv2d outConv; // out.2
+
+  private AdmUNet(AdmConfig c, SafetensorsFile file, Device device, DType dtype) {
+    this.config = c;
+    this.file = file;
+    this.weights = new Weights(file, device, dtype);
+    Weights w = weights;
+    long embDim = 4L * c.modelChannels();
+    this.timeEmbed = new TimeEmbed(w, c.modelChannels());
+    this.labelEmb = c.classConditional() ? w.take("label_emb.weight", c.labelRows(), embDim) : null;
+    this.encoder = new AdmEncoder(w, c);
+    Deque<Long> skips = new ArrayDeque<>(encoder.skipChannels);
+    long ch = encoder.channels;
+    int ds = encoder.downsampling;
+    List<Double> mult = c.channelMult();
+    for (int level = mult.size() - 1; level >= 0; level--) {
+      for (int i = 0; i <= c.numResBlocks(); i++) {
+        String p = "output_blocks." + outputBlocks.size();
+        long out = (long) (c.modelChannels() * mult.get(level));
+        List<TimestepBlock> layers = new ArrayList<>();
+        layers.add(new ResBlock(w, p + ".0", ch + skips.removeLast(), embDim, out, c.useScaleShiftNorm(), ResBlock.Resample.NONE));
+        ch = out;
+        if (c.attentionDs().contains(ds)) {
+          layers.add(new AttentionBlock(w, p + "." + layers.size(), ch, c.numHeadsUpsample(), c.numHeadChannels(), c.useNewAttentionOrder()));
+        }
+        if (level > 0 && i == c.numResBlocks()) {
+          String q = p + "." + layers.size();
+          layers.add(
+              c.resblockUpdown()
+                  ? new ResBlock(w, q, ch, embDim, ch, c.useScaleShiftNorm(), ResBlock.Resample.UP)
+                  : Resample.up(w, q, ch, c.convResample()));
+          ds /= 2;
+        }
+        outputBlocks.add(new Sequential(layers));
+      }
+    }
+    this.outNorm = GroupNorm32.load(w, "out.0", ch);
+    this.outConv = Conv2d.load(w, "out.2", ch, c.outChannels(), 3, 1, 1);
+    w.requireAllUsed();
+  }
+
+  /** Loads a model directory (or .safetensors with config.json beside it) onto {@code device}. */
+  public static AdmUNet load(Path model, Device device, DType dtype) throws IOException {
+    ModelFiles files = ModelFiles.resolve(model);
+    ModelConfig mc = files.readConfig();
+    AdmConfig c = AdmConfig.from(mc);
+    if (!AdmConfig.UNET.equals(c.kind())) {
+      throw new IllegalArgumentException(files.config() + ": kind is " + c.kind() + ", expected " + AdmConfig.UNET);
+    }
+    SafetensorsFile f = files.openCheckpoint();
+    try {
+      return new AdmUNet(c, f, device, dtype);
+    } catch (RuntimeException e) {
+      f.close();
+      throw e;
+    }
+  }
+
+  public AdmConfig config() {
+    return config;
+  }
+
+  public Device device() {
+    return weights.device();
+  }
+
+  public DType dtype() {
+    return weights.dtype();
+  }
+
+  /**
+   * x (N, 3, S, S), timesteps (N) (the original discrete index, as a float), labels (N) or null
+   * for an unconditional model. Returns (N, out_channels, S, S).
+   */
+  public Tensor forward(Tensor x, float[] timesteps, long[] labels) {
+    checkInputs(x, timesteps, labels);
+    if (x.dtype() != dtype()) {
+      try (Tensor converted = x.to(dtype())) {
+        return forward(converted, timesteps, labels);
+      }
+    }
+    try (Tensor t = TimeEmbed.upload(timesteps, device());
+        Tensor embT = timeEmbed.forward(t, x)) {
+      Tensor emb = embT;
+      Tensor label = null;
+      if (labelEmb != null) {
+        label = Copies.gatherRows(labelEmb, labels);
+        emb = Ops.add(embT, label);
+      }
+      try (Tensor ownedLabel = label;
+          Tensor ownedEmb = emb == embT ? null : emb;
+          Tensor embSilu = Ops.silu(emb)) {
+        return body(x, embSilu);
+      }
+    }
+  }
+
+  private Tensor body(Tensor x, Tensor embSilu) {
+    Deque<Tensor> hs = new ArrayDeque<>();
+    Tensor h = null;
+    try {
+      Tensor cur = x;
+      for (TimestepBlock block : encoder.inputBlocks) {
+        cur = block.forward(cur, embSilu);
+        hs.addLast(cur);
+      }
+      h = encoder.middleBlock.forward(cur, embSilu);
+      for (TimestepBlock block : outputBlocks) {
+        Tensor next;
+        try (Tensor skip = hs.removeLast();
+            Tensor cat = Copies.concatDim1(h, skip)) {
+          next = block.forward(cat, embSilu);
+        }
+        h.close();
+        h = next;
+      }
+      try (Tensor a = outNorm.forward(h, true)) {
+        return outConv.forward(a);
+      }
+    } finally {
+      if (h != null) {
+        h.close();
+      }
+      hs.forEach(Tensor::close);
+    }
+  }
+
+  private void checkInputs(Tensor x, float[] timesteps, long[] labels) {
+    long[] expected = {x.dim(0), config.inChannels(), config.imageSize(), config.imageSize()};
+    if (!Arrays.equals(x.shape(), expected)) {
+      throw new InvalidArgumentException(
+          "AdmUNet.forward", "x has shape " + Arrays.toString(x.shape()) + ", expected " + Arrays.toString(expected));
+    }
+    if (timesteps.length != x.dim(0)) {
+      throw new InvalidArgumentException(
+          "AdmUNet.forward", timesteps.length + " timesteps for a batch of " + x.dim(0));
+    }
+    if (config.classConditional()) {
+      if (labels == null || labels.length != x.dim(0)) {
+        throw new InvalidArgumentException(
+            "AdmUNet.forward",
+            "this model is class-conditional: give one class label per sample (" + x.dim(0) + ")");
+      }
+      for (long y : labels) {
+        if (y < 0 || y >= config.labelRows()) {
+          throw new InvalidArgumentException(
+              "AdmUNet.forward",
+              "class " + y + " is outside [0, " + config.labelRows() + ")"
+                  + (config.nullClass() ? " (" + config.numClasses() + " is the null class)" : ""));
+        }
+      }
+    } else if (labels != null) {
+      throw new InvalidArgumentException("AdmUNet.forward", "this model is unconditional: labels must be null");
+    }
+  }
+
+  @Override
+  public void close() {
+    weights.closeTensors();
+    file.close();
+  }
+}

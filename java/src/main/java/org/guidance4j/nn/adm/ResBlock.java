@@ -1,0 +1,85 @@
+package org.guidance4j.nn.adm;
+
+import org.guidance4j.core.Ops;
+import org.guidance4j.core.Tensor;
+import org.guidance4j.nn.Conv2d;
+import org.guidance4j.nn.GroupNorm32;
+import org.guidance4j.nn.Linear;
+import org.guidance4j.nn.Weights;
+
+/**
+ * guided-diffusion's ResBlock: in_layers (GroupNorm, SiLU, conv3x3), emb_layers (SiLU, Linear)
+ * added as a channel bias or applied as AdaGN scale/shift, out_layers (GroupNorm, SiLU, dropout,
+ * conv3x3), plus the skip connection (identity or 1x1 conv). With up/down (BigGAN style) both the
+ * branch (between its SiLU and conv) and the skip input are resampled parameter-free.
+ */
+final class ResBlock implements TimestepBlock {
+  enum Resample { NONE, UP, DOWN }
+
+  private final GroupNorm32 inNorm; // in_layers.0
+  private final Conv2d inConv; // in_layers.2
+  private final Linear emb; // emb_layers.1
+  private final GroupNorm32 outNorm; // out_layers.0
+  private final Conv2d outConv; // out_layers.3
+  private final Conv2d skip; // skip_connection, null for identity
+  private final boolean scaleShift;
+  private final Resample resample;
+  private final long outChannels;
+
+  ResBlock(Weights w, String p, long channels, long embDim, long outChannels, boolean scaleShift, Resample resample) {
+    this.inNorm = GroupNorm32.load(w, p + ".in_layers.0", channels);
+    this.inConv = Conv2d.load(w, p + ".in_layers.2", channels, outChannels, 3, 1, 1);
+    this.emb = Linear.load(w, p + ".emb_layers.1", embDim, scaleShift ? 2 * outChannels : outChannels);
+    this.outNorm = GroupNorm32.load(w, p + ".out_layers.0", outChannels);
+    this.outConv = Conv2d.load(w, p + ".out_layers.3", outChannels, outChannels, 3, 1, 1);
+    this.skip = outChannels == channels ? null : Conv2d.load(w, p + ".skip_connection", channels, outChannels, 1, 1, 0);
+    this.scaleShift = scaleShift;
+    this.resample = resample;
+    this.outChannels = outChannels;
+  }
+
+  @Override
+  public long outChannels() {
+    return outChannels;
+  }
+
+  @Override
+  public Tensor forward(Tensor x, Tensor embSilu) {
+    Tensor xs = x;
+    Tensor h;
+    try (Tensor a = inNorm.forward(x, true)) {
+      if (resample == Resample.NONE) {
+        h = inConv.forward(a);
+      } else {
+        try (Tensor r = resampled(a)) {
+          h = inConv.forward(r);
+        }
+        xs = resampled(x);
+      }
+    }
+    try (Tensor e = emb.forward(embSilu);
+        Tensor hh = h;
+        Tensor ownedXs = xs == x ? null : xs) {
+      Tensor normed;
+      if (scaleShift) {
+        normed = outNorm.forwardAdaptive(hh, e, true);
+      } else {
+        try (Tensor biased = Ops.addChannelBias(hh, e)) {
+          normed = outNorm.forward(biased, true);
+        }
+      }
+      try (Tensor n = normed) {
+        if (skip == null) {
+          return outConv.forward(n, xs);
+        }
+        try (Tensor s = skip.forward(xs)) {
+          return outConv.forward(n, s);
+        }
+      }
+    }
+  }
+
+  private Tensor resampled(Tensor t) {
+    return resample == Resample.UP ? Ops.upsampleNearest2x(t) : Ops.avgPool2x2(t);
+  }
+}

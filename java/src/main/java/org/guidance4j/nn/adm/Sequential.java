@@ -1,0 +1,31 @@
+package org.guidance4j.nn.adm;
+
+import java.util.List;
+import org.guidance4j.core.Tensor;
+
+/** TimestepEmbedSequential: its layers in order, each output feeding the next. */
+final class Sequential implements TimestepBlock {
+  private final List<TimestepBlock> layers;
+
+  Sequential(List<TimestepBlock> layers) {
+    this.layers = List.copyOf(layers);
+  }
+
+  @Override
+  public long outChannels() {
+    return layers.getLast().outChannels();
+  }
+
+  @Override
+  public Tensor forward(Tensor x, Tensor embSilu) {
+    Tensor h = x;
+    for (TimestepBlock layer : layers) {
+      Tensor next = layer.forward(h, embSilu);
+      if (h != x) {
+        h.close();
+      }
+      h = next;
+    }
+    return h;
+  }
+}

@@ -1,0 +1,15 @@
+package org.guidance4j.nn.adm;
+
+import org.guidance4j.core.Tensor;
+
+/**
+ * One layer of a TimestepEmbedSequential: forward(x, emb) returns a new tensor and never closes
+ * x. {@code embSilu} is SiLU(emb), which every ResBlock's emb_layers starts with, computed once per
+ * network forward.
+ */
+interface TimestepBlock {
+  Tensor forward(Tensor x, Tensor embSilu);
+
+  /** Channels of this block's output. */
+  long outChannels();
+}
