@@ -228,7 +228,7 @@ int g4j_timestep_embedding(g4j_stream* stream, int dtype, int64_t n, int64_t dim
 /* Standard normal noise from Philox4x32-10, independent of batching and device:
  * for sample j (global index first_sample + j) and element e < per_sample,
  *   key = (seed mod 2^32, seed >> 32), counter = (e / 4, j mod 2^32, j >> 32, stream_id),
- *   r = philox(counter, key); u(r) = ((r >> 8) + 0.5) * 2^-24, in (0, 1);
+ *   r = philox(counter, key); u(r) = ((r >> 9) + 0.5) * 2^-23, in (0, 1);
  *   (z0, z1) = boxmuller(u(r0), u(r1)), (z2, z3) = boxmuller(u(r2), u(r3)),
  *   boxmuller(u, v) = (sqrt(-2 ln u) cos(2 pi v), sqrt(-2 ln u) sin(2 pi v)),
  *   out[j * per_sample + e] = z_{e mod 4}.

@@ -380,8 +380,8 @@ inline Result randn(uint64_t seed, uint32_t stream_id, int64_t first_sample, int
           Philox4{{uint32_t(e / 4), uint32_t(sample), uint32_t(sample >> 32), stream_id}},
           uint32_t(seed), uint32_t(seed >> 32));
       const int pair = int(e % 4) / 2;  // (z0, z1) from r0, r1; (z2, z3) from r2, r3
-      const double u = ((bits.v[2 * pair] >> 8) + 0.5) * 0x1p-24;
-      const double v = ((bits.v[2 * pair + 1] >> 8) + 0.5) * 0x1p-24;
+      const double u = ((bits.v[2 * pair] >> 9) + 0.5) * 0x1p-23;
+      const double v = ((bits.v[2 * pair + 1] >> 9) + 0.5) * 0x1p-23;
       const double radius = std::sqrt(-2.0 * std::log(u));
       const double trig = (e % 2 == 0) ? std::cos(two_pi * v) : std::sin(two_pi * v);
       const size_t o = j * per_sample + e;
