@@ -1,0 +1,70 @@
+package org.guidance4j.guidance;
+
+import java.util.Arrays;
+import org.guidance4j.core.InvalidArgumentException;
+import org.guidance4j.core.Tensor;
+import org.guidance4j.diffusion.DiffusionModel;
+
+/**
+ * Autoguidance (Karras et al. 2024): D_w = D0 + w (D1 - D0) with D1 the main model and D0 a weaker
+ * model of the same task (smaller and/or trained less; its size may differ). Both predict eps on
+ * the same diffusion here, and eps is affine in D at a fixed noise level, so the same weights apply
+ * to eps. An unconditional D0 gives EDM2's classifier-free guidance by a separate network.
+ */
+public final class Autoguidance implements Guidance {
+  private final DiffusionModel main;
+  private final DiffusionModel guide;
+  private final float w;
+
+  public Autoguidance(DiffusionModel main, DiffusionModel guide, double w) {
+    if (!Arrays.equals(main.sampleShape(), guide.sampleShape())) {
+      throw new InvalidArgumentException(
+          "Autoguidance",
+          "the guiding model makes samples of shape " + Arrays.toString(guide.sampleShape())
+              + " but the main model " + Arrays.toString(main.sampleShape()));
+    }
+    if (guide.numClasses() != 0 && guide.numClasses() != main.numClasses()) {
+      throw new InvalidArgumentException(
+          "Autoguidance",
+          "the guiding model has " + guide.numClasses() + " classes, the main model " + main.numClasses());
+    }
+    if (main.diffusion().steps() != guide.diffusion().steps()
+        || main.diffusion().alphaCumprod(main.diffusion().steps() - 1)
+            != guide.diffusion().alphaCumprod(guide.diffusion().steps() - 1)) {
+      throw new InvalidArgumentException(
+          "Autoguidance", "the guiding model was trained on another noise schedule than the main model");
+    }
+    if (!Double.isFinite(w)) {
+      throw new InvalidArgumentException("Autoguidance", "scale must be finite, got " + w);
+    }
+    this.main = main;
+    this.guide = guide;
+    this.w = (float) w;
+  }
+
+  @Override
+  public GuidedOutput evaluate(Tensor x, float t, double sigma, long[] labels) {
+    float[] ts = Guidance.repeat(t, x.dim(0));
+    ModelOutputs.Parts d1 = ModelOutputs.split(main, main.forward(x, ts, main.numClasses() > 0 ? labels : null));
+    ModelOutputs.Parts d0;
+    try {
+      d0 = ModelOutputs.split(guide, guide.forward(x, ts, guide.numClasses() > 0 ? labels : null));
+    } catch (RuntimeException e) {
+      d1.owners().forEach(Tensor::close);
+      throw e;
+    }
+    var owned = new java.util.ArrayList<>(d1.owners());
+    owned.addAll(d0.owners());
+    return new GuidedOutput(d0.eps(), d1.eps(), w, d1.v(), owned);
+  }
+
+  @Override
+  public int evaluations(double sigma) {
+    return 2;
+  }
+
+  @Override
+  public String describe() {
+    return "auto(scale=" + w + ")";
+  }
+}
