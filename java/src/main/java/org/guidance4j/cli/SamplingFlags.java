@@ -1,0 +1,133 @@
+package org.guidance4j.cli;
+
+import java.util.List;
+import org.guidance4j.core.DType;
+import org.guidance4j.core.Device;
+import org.guidance4j.diffusion.DiffusionModel;
+import org.guidance4j.diffusion.schedule.EdmChurn;
+import org.guidance4j.diffusion.schedule.EdmSchedule;
+import org.guidance4j.guidance.Autoguidance;
+import org.guidance4j.guidance.ClassifierFree;
+import org.guidance4j.guidance.Guidance;
+import org.guidance4j.guidance.Interval;
+import org.guidance4j.guidance.Unguided;
+import org.guidance4j.sampling.DiscreteSampler;
+import org.guidance4j.sampling.EdmSampler;
+import org.guidance4j.sampling.Sampler;
+
+/** The flags `sample` and `compare` share, and how they become a sampler and a guidance. */
+final class SamplingFlags {
+  private SamplingFlags() {}
+
+  static Options declare(Options o) {
+    return o.option("model", "dir", "the model: a folder with config.json and one .safetensors file", null)
+        .option("guide-model", "dir", "the weaker model guiding the main one (autoguidance)", null)
+        .option("classifier", "dir", "the noise-aware classifier (classifier guidance)", null)
+        .option("sampler", "name", "ddpm | ddim | heun | euler", "ddim")
+        .option("steps", "N", "sampler steps: shorthand for --timestep-respacing ddimN (ddim) or N (ddpm); the EDM step count (heun, euler)", null)
+        .option("timestep-respacing", "str", "guided-diffusion's respacing: \"250\", \"ddim25\", \"10,10,5\" (ddpm/ddim)", null)
+        .option("clip-denoised", "bool", "clip the x0 prediction to [-1, 1] (ddpm/ddim)", "true")
+        .option("eta", "x", "DDIM stochasticity (0: deterministic)", "0")
+        .option("sigma-min", "x", "EDM lowest noise level", "0.002")
+        .option("sigma-max", "x", "EDM highest noise level", "80")
+        .option("rho", "x", "EDM step-spacing exponent", "7")
+        .option("s-churn", "x", "EDM stochastic churn", "0")
+        .option("interval", "lo,hi", "guide only for sigma in (lo, hi]; outside, the main model alone", null)
+        .option("device", "name", "cpu | cuda | cuda:N | auto (CUDA when present)", "auto")
+        .option("dtype", "name", "f32 | f16 | bf16 (f16/bf16 on CUDA only)", "f32")
+        .option("batch", "N", "samples per batch (bounds device memory)", "16");
+  }
+
+  static Device device(Options o) {
+    String d = o.string("device");
+    try {
+      return d.equals("auto") ? Device.best() : Device.parse(d);
+    } catch (RuntimeException e) {
+      throw new UsageException("--device: " + e.getMessage());
+    }
+  }
+
+  static DType dtype(Options o, Device device) {
+    DType t =
+        switch (o.string("dtype").toLowerCase()) {
+          case "f32", "float32" -> DType.F32;
+          case "f16", "float16" -> DType.F16;
+          case "bf16", "bfloat16" -> DType.BF16;
+          default -> throw new UsageException("--dtype must be f32, f16 or bf16, got '" + o.string("dtype") + "'");
+        };
+    if (t != DType.F32 && device.isCpu()) {
+      throw new UsageException("--dtype " + o.string("dtype") + " needs a CUDA device; the CPU computes in f32");
+    }
+    return t;
+  }
+
+  static Sampler sampler(Options o) {
+    String name = o.string("sampler");
+    Integer steps = o.has("steps") ? o.integer("steps") : null;
+    if (steps != null && steps < 1) {
+      throw new UsageException("--steps must be >= 1, got " + steps);
+    }
+    boolean clip = o.bool("clip-denoised");
+    return switch (name) {
+      case "ddpm" -> DiscreteSampler.ddpm(respacing(o, steps, "", 250), clip);
+      case "ddim" -> DiscreteSampler.ddim(respacing(o, steps, "ddim", 50), clip, o.number("eta"));
+      case "heun", "euler" -> {
+        if (o.has("timestep-respacing")) {
+          throw new UsageException("--timestep-respacing applies to ddpm/ddim; use --steps with " + name);
+        }
+        EdmSchedule s = new EdmSchedule(o.number("sigma-min"), o.number("sigma-max"), o.number("rho"), steps == null ? 32 : steps);
+        yield new EdmSampler(name.equals("heun"), s, new EdmChurn(o.number("s-churn"), 0, Double.POSITIVE_INFINITY, 1));
+      }
+      default -> throw new UsageException("--sampler must be ddpm, ddim, heun or euler, got '" + name + "'");
+    };
+  }
+
+  private static String respacing(Options o, Integer steps, String prefix, int defaultSteps) {
+    if (o.has("timestep-respacing")) {
+      if (steps != null) {
+        throw new UsageException("give --steps or --timestep-respacing, not both");
+      }
+      return o.string("timestep-respacing");
+    }
+    return prefix + (steps == null ? defaultSteps : steps);
+  }
+
+  /** Default scale of each method: the weight of the guided direction (gamma for CFG, w for autoguidance). */
+  static double defaultScale(String method) {
+    return switch (method) {
+      case "cfg" -> 3.0;
+      case "auto" -> 2.0;
+      default -> 1.0;
+    };
+  }
+
+  /**
+   * @param guide the guiding model for "auto" (may be null otherwise)
+   */
+  static Guidance guidance(Options o, String method, double scale, DiffusionModel model, DiffusionModel guide) {
+    Guidance inner =
+        switch (method) {
+          case "none" -> new Unguided(model);
+          case "cfg" -> new ClassifierFree(model, scale);
+          case "auto" -> {
+            if (guide == null) {
+              throw new UsageException("--guidance auto needs --guide-model (a weaker model of the same task)");
+            }
+            yield new Autoguidance(model, guide, scale);
+          }
+          case "classifier" ->
+              throw new UnsupportedOperationException(
+                  "classifier guidance is not available yet: it needs the classifier's input gradient"
+                      + " (a backward pass), which this version does not implement; use --guidance cfg or auto");
+          default -> throw new UsageException("--guidance must be none, cfg, classifier or auto, got '" + method + "'");
+        };
+    if (!o.has("interval") || method.equals("none")) {
+      return inner;
+    }
+    List<Double> lohi = o.numbers("interval");
+    if (lohi.size() != 2) {
+      throw new UsageException("--interval takes two numbers lo,hi, got '" + o.string("interval") + "'");
+    }
+    return new Interval(inner, new Unguided(model), lohi.get(0), lohi.get(1));
+  }
+}
