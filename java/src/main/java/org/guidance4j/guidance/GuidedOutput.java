@@ -15,6 +15,7 @@ public final class GuidedOutput implements AutoCloseable {
   private final Tensor b;
   private final float scale;
   private final Tensor v;
+  private Tensor gradient;
   private final List<Tensor> owned;
 
   GuidedOutput(Tensor a, Tensor b, float scale, Tensor v, List<Tensor> owned) {
@@ -23,6 +24,18 @@ public final class GuidedOutput implements AutoCloseable {
     this.scale = scale;
     this.v = v;
     this.owned = new ArrayList<>(owned);
+  }
+
+  /** Adds classifier guidance's G = s * grad log p(y | x_t) (taking ownership of it). */
+  GuidedOutput withGradient(Tensor g) {
+    this.gradient = g;
+    owned.add(g);
+    return this;
+  }
+
+  /** s * grad_x log p(y | x_t, t) of classifier guidance, in the model's VP scaling, or null. */
+  public Tensor gradient() {
+    return gradient;
   }
 
   public Tensor a() {

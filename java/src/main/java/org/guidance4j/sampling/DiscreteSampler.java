@@ -5,6 +5,7 @@ import org.guidance4j.core.Ops;
 import org.guidance4j.core.Tensor;
 import org.guidance4j.core.UnsupportedOnDeviceException;
 import org.guidance4j.diffusion.DiffusionModel;
+import org.guidance4j.diffusion.schedule.ClassifierGuidanceFactors;
 import org.guidance4j.diffusion.schedule.DdimStep;
 import org.guidance4j.diffusion.schedule.DdpmStep;
 import org.guidance4j.diffusion.schedule.DiscreteDiffusion;
@@ -55,6 +56,20 @@ public final class DiscreteSampler implements Sampler {
         + (clipDenoised ? ", clip" : "") + ")";
   }
 
+  /**
+   * Classifier guidance after the fused step, whose update is linear in the mean (DDPM) or in x0
+   * (DDIM): condition_mean adds var_t G to the mean; condition_score shifts the (clipped) x0 by
+   * (1 - abar_t)/sqrt(abar_t) G, which moves the DDIM update by q0 times that.
+   */
+  private void applyClassifierGradient(
+      Tensor x, Tensor g, DiscreteDiffusion d, int i, StepCoefficients c, VarianceType variance) {
+    double factor =
+        kind == Kind.DDPM
+            ? ClassifierGuidanceFactors.meanFactor(d, i, variance)
+            : c.q0() * ClassifierGuidanceFactors.scoreX0Factor(d, i);
+    Ops.axpbyInto(1f, x, (float) factor, g, x);
+  }
+
   @Override
   public Tensor run(DiffusionModel model, Guidance guidance, Tensor x0, long[] labels, Noise noise, StepHook hook) {
     Respacing r = Respacing.of(model.diffusion().betas(), respacing);
@@ -80,6 +95,9 @@ public final class DiscreteSampler implements Sampler {
                   g.scale(), (float) c.px(), (float) c.pg(), clipDenoised ? 1f : 0f,
                   (float) c.qx(), (float) c.q0(), (float) c.qn());
           Ops.guidedStepInto(x, g.a(), g.b(), gc, z, null, x, null);
+          if (g.gradient() != null) {
+            applyClassifierGradient(x, g.gradient(), d, i, c, variance);
+          }
         }
         hook.afterStep(k + 1, steps);
       }

@@ -88,7 +88,13 @@ public final class EdmSampler implements Sampler {
         GuidedOutput g = guidance.evaluate(xIn, tNet, sigma, labels)) {
       // x0 = x - sigma * eps_guided; out = x0
       GuidedStepCoefficients c = new GuidedStepCoefficients(g.scale(), 1f, (float) -sigma, 0f, 0f, 1f, 0f);
-      return Ops.guidedStep(x, g.a(), g.b(), c, null, null);
+      Tensor d = Ops.guidedStep(x, g.a(), g.b(), c, null, null);
+      if (g.gradient() != null) {
+        // D' = D + sigma^2 grad_x log p(y | x; sigma); the classifier saw x_t = x / sqrt(1 + sigma^2),
+        // so the gradient with respect to x carries that factor once more
+        Ops.axpbyInto(1f, d, (float) (sigma * sigma / Math.sqrt(1 + sigma * sigma)), g.gradient(), d);
+      }
+      return d;
     }
   }
 }
