@@ -226,28 +226,6 @@ void scale_only(int64_t m, int64_t n, const GemmJob& job) {
   });
 }
 
-// A few rows times a transposed B (linear layers at small batch) are dot products of
-// contiguous rows: reading B once beats packing it.
-void dot_job(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const GemmJob& job) {
-  const float* b = job.b.data;
-  const Epilogue& e = job.epi;
-  const int64_t grain = std::max<int64_t>(1, 65536 / (m * k));
-  parallel_for(0, n, grain, [&](int64_t lo, int64_t hi) {
-    for (int64_t j = lo; j < hi; ++j) {
-      const float* w = b + j * job.b.ld;
-      for (int64_t i = 0; i < m; ++i) {
-        float v = e.alpha * dot(a + i * lda, w, k);
-        float* ci = job.c + i * job.ldc + j;
-        if (e.beta != 0.0f) v += e.beta * *ci;
-        if (e.row_bias) v += e.row_bias[i];
-        if (e.col_bias) v += e.col_bias[j];
-        if (e.residual) v += e.residual[i * e.ldr + j];
-        *ci = v;
-      }
-    }
-  });
-}
-
 struct Plan {
   bool trans_a;
   const float* a;
@@ -395,13 +373,9 @@ void sgemm_jobs(bool trans_a, int64_t m, int64_t n, int64_t k, const float* a, i
     return;
   }
 
-  const bool all_transposed = std::all_of(
-      jobs, jobs + count, [](const GemmJob& j) { return j.b.kind == BSource::kMatrixT; });
-  if (!trans_a && m <= 8 && all_transposed) {
-    for (int64_t i = 0; i < count; ++i) dot_job(m, n, k, a, lda, jobs[i]);
-    return;
-  }
-
+  // No separate small-m path: every row must be summed in the same order whatever m is, so a
+  // sample's result does not depend on the batch it is computed in (seeded sampling is
+  // batch-invariant bit for bit).
   Plan pl{};
   pl.trans_a = trans_a;
   pl.a = a;
