@@ -15,10 +15,12 @@ import org.guidance4j.nn.adm.AdmUNet;
 public final class AdmModel implements DiffusionModel {
   private final AdmUNet net;
   private final DiscreteDiffusion diffusion;
+  private final boolean sigmaSmall;
 
-  private AdmModel(AdmUNet net, DiscreteDiffusion diffusion) {
+  private AdmModel(AdmUNet net, DiscreteDiffusion diffusion, boolean sigmaSmall) {
     this.net = net;
     this.diffusion = diffusion;
+    this.sigmaSmall = sigmaSmall;
   }
 
   public static AdmModel load(Path model, Device device, DType dtype) throws IOException {
@@ -31,7 +33,8 @@ public final class AdmModel implements DiffusionModel {
     }
     BetaSchedule schedule = BetaSchedule.named(config.getString("noise_schedule", "linear"));
     DiscreteDiffusion d = new DiscreteDiffusion(schedule.betas(config.getInt("diffusion_steps", 1000)));
-    return new AdmModel(AdmUNet.load(model, device, dtype), d);
+    // sigma_small is an argument of guided-diffusion's create_gaussian_diffusion (false in its scripts)
+    return new AdmModel(AdmUNet.load(model, device, dtype), d, config.getBoolean("sigma_small", false));
   }
 
   public AdmUNet network() {
@@ -62,6 +65,11 @@ public final class AdmModel implements DiffusionModel {
   @Override
   public boolean learnedSigma() {
     return net.config().learnSigma();
+  }
+
+  @Override
+  public boolean sigmaSmall() {
+    return sigmaSmall;
   }
 
   @Override

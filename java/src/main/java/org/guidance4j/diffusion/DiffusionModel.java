@@ -24,6 +24,11 @@ public interface DiffusionModel extends AutoCloseable {
 
   boolean learnedSigma();
 
+  /** guided-diffusion's sigma_small: DDPM's fixed variance is the posterior's (true) or beta_t (false). */
+  default boolean sigmaSmall() {
+    return false;
+  }
+
   /** The training diffusion (all original timesteps). */
   DiscreteDiffusion diffusion();
 

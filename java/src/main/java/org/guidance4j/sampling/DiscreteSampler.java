@@ -74,7 +74,7 @@ public final class DiscreteSampler implements Sampler {
   public Tensor run(DiffusionModel model, Guidance guidance, Tensor x0, long[] labels, Noise noise, StepHook hook) {
     Respacing r = Respacing.of(model.diffusion().betas(), respacing);
     DiscreteDiffusion d = r.diffusion();
-    VarianceType variance = VarianceType.fromFlags(model.learnedSigma(), false);
+    VarianceType variance = VarianceType.fromFlags(model.learnedSigma(), model.sigmaSmall());
     if (kind == Kind.DDPM && variance == VarianceType.LEARNED_RANGE) {
       // needs a per-element exp of the learned log-variance: not yet a native op
       throw new UnsupportedOnDeviceException(
