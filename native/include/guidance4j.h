@@ -236,6 +236,64 @@ int g4j_timestep_embedding(g4j_stream* stream, int dtype, int64_t n, int64_t dim
 int g4j_randn(g4j_stream* stream, int dtype, uint64_t seed, uint32_t stream_id,
               int64_t first_sample, int64_t n_samples, int64_t per_sample, void* out);
 
+/* ---- backward (input gradients) -------------------------------------------------------------
+ * Gradients with respect to an op's input only (no weight gradients): enough to differentiate a
+ * classifier's log-probability with respect to the image, as classifier guidance does. Each
+ * takes the forward op's arguments (or the subset the gradient depends on) plus dy, the
+ * gradient of the loss with respect to the forward op's output, and writes dx. Recomputed
+ * forward values (statistics, softmax weights) use the same F32 arithmetic as the forward op. */
+
+/* The gradient of g4j_conv2d with respect to x (a transposed convolution): dy (B, Cout, Ho, Wo)
+ * with Ho, Wo as g4j_conv2d computes them from height, width, kernel, stride and padding,
+ * weight (Cout, Cin, k, k), dx (B, Cin, H, W):
+ *   dx[b, ci, iy, ix] = sum over co, ky, kx with iy = oy * stride - padding + ky and
+ *                       ix = ox * stride - padding + kx of dy[b, co, oy, ox] w[co, ci, ky, kx].
+ * Input rows and columns that no window reads (the last ones when (H + 2p - k) % stride != 0)
+ * get 0. dx must not alias dy or weight. */
+int g4j_conv2d_backward_input(g4j_stream* stream, int dtype, int64_t batch, int64_t in_channels,
+                              int64_t height, int64_t width, int64_t out_channels, int64_t kernel,
+                              int64_t stride, int64_t padding, const void* dy, const void* weight,
+                              void* dx);
+
+/* The gradient with respect to x of g4j_group_norm's output, for the same batch, channels,
+ * spatial, groups, eps, x, gamma, beta, scale, shift, ss_stride and silu (each of gamma, beta,
+ * scale, shift may be NULL as there). With n = (x - mean) * rstd, h = n * gamma + beta,
+ * z = h * (1 + scale) + shift and out = silu ? z * sigmoid(z) : z:
+ *   dz = dy * (silu ? sigmoid(z) * (1 + z * (1 - sigmoid(z))) : 1),  g = dz * (1 + scale) * gamma,
+ *   dx = rstd * (g - mean_group(g) - n * mean_group(g * n)).
+ * beta and shift enter only through z, i.e. only when silu != 0. Statistics are recomputed from
+ * x as the forward computes them. dx must not alias x or dy. */
+int g4j_group_norm_backward(g4j_stream* stream, int dtype, int64_t batch, int64_t channels,
+                            int64_t spatial, int64_t groups, float eps, const void* x,
+                            const void* gamma, const void* beta, const void* scale,
+                            const void* shift, int64_t ss_stride, int silu, const void* dy,
+                            void* dx);
+
+/* The gradient of g4j_attention with respect to qkv: dout (B, H*D, T) is the gradient of its out,
+ * dqkv (B, 3*H*D, T) in the same `layout` as qkv. With P the softmax weights (recomputed),
+ *   dv[c, s] = sum_t P[t, s] dout[c, t],   dP[t, s] = sum_c dout[c, t] v[c, s],
+ *   dS[t, s] = P[t, s] (dP[t, s] - sum_s' P[t, s'] dP[t, s']),
+ *   dq[c, t] = scale sum_s dS[t, s] k[c, s],   dk[c, s] = scale sum_t dS[t, s] q[c, t].
+ * Every element of dqkv is written. dqkv must not alias qkv or dout. */
+int g4j_attention_backward(g4j_stream* stream, int dtype, int64_t batch, int64_t heads,
+                           int64_t head_dim, int64_t tokens, int layout, float scale,
+                           const void* qkv, const void* dout, void* dqkv);
+
+/* The gradient of g4j_avg_pool2x2: dy (planes, H/2, W/2), dx (planes, H, W) with
+ * dx[p, y, x] = dy[p, y/2, x/2] / 4 inside the pooled area and 0 on a dropped odd last row or
+ * column. dx must not alias dy. */
+int g4j_avg_pool2x2_backward(g4j_stream* stream, int dtype, int64_t planes, int64_t height,
+                             int64_t width, const void* dy, void* dx);
+
+/* ---- sampler helpers --------------------------------------------------------------------------- */
+
+/* guided-diffusion's learned-range variance as the standard deviation of a DDPM step's noise:
+ *   frac = (v[i] + 1) / 2,  out[i] = exp(0.5 * (frac * max_log + (1 - frac) * min_log)),
+ * with v the model's variance output (n elements), min_log the clipped log posterior variance
+ * and max_log log(beta_t) of the step. out may alias v. */
+int g4j_learned_range_std(g4j_stream* stream, int dtype, int64_t n, const void* v, float min_log,
+                          float max_log, void* out);
+
 #ifdef __cplusplus
 }
 #endif

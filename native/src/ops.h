@@ -64,6 +64,27 @@ struct RandnArgs {
   void* out;
 };
 
+// Backward ops (input gradients) and sampler helpers; semantics in guidance4j.h.
+struct Conv2dBackwardInputArgs {
+  int dtype; int64_t batch, in_channels, height, width, out_channels, kernel, stride, padding;
+  int64_t out_height, out_width;  // of dy, filled in by api_backward.cpp
+  const void* dy; const void* weight; void* dx;
+};
+struct GroupNormBackwardArgs {
+  int dtype; int64_t batch, channels, spatial, groups; float eps; const void* x;
+  const void* gamma; const void* beta; const void* scale; const void* shift; int64_t ss_stride;
+  int silu; const void* dy; void* dx;
+};
+struct AttentionBackwardArgs {
+  int dtype; int64_t batch, heads, head_dim, tokens; int layout; float scale; const void* qkv;
+  const void* dout; void* dqkv;
+};
+// height and width are dx's (the pooled input's); dy is (planes, height / 2, width / 2).
+struct AvgPoolBackwardArgs { int dtype; int64_t planes, height, width; const void* dy; void* dx; };
+struct LearnedRangeStdArgs {
+  int dtype; int64_t n; const void* v; float min_log, max_log; void* out;
+};
+
 // Channel index of q (which = 0), k (1) or v (2), head h, channel c in a qkv tensor of `layout`
 // with `heads` heads of `head_dim` channels: the single definition both backends use.
 #ifdef __CUDACC__
@@ -96,6 +117,11 @@ void upsample_nearest2x(const Resample2xArgs&);
 void avg_pool2x2(const Resample2xArgs&);
 void timestep_embedding(const TimestepEmbeddingArgs&);
 void randn(const RandnArgs&);
+void conv2d_backward_input(const Conv2dBackwardInputArgs&);
+void group_norm_backward(const GroupNormBackwardArgs&);
+void attention_backward(const AttentionBackwardArgs&);
+void avg_pool2x2_backward(const AvgPoolBackwardArgs&);
+void learned_range_std(const LearnedRangeStdArgs&);
 
 void set_num_threads(int threads);
 int num_threads();
@@ -121,6 +147,11 @@ void upsample_nearest2x(Stream, const Resample2xArgs&);
 void avg_pool2x2(Stream, const Resample2xArgs&);
 void timestep_embedding(Stream, const TimestepEmbeddingArgs&);
 void randn(Stream, const RandnArgs&);
+void conv2d_backward_input(Stream, const Conv2dBackwardInputArgs&);
+void group_norm_backward(Stream, const GroupNormBackwardArgs&);
+void attention_backward(Stream, const AttentionBackwardArgs&);
+void avg_pool2x2_backward(Stream, const AvgPoolBackwardArgs&);
+void learned_range_std(Stream, const LearnedRangeStdArgs&);
 
 // Makes `device` current on the calling thread before an op is enqueued on one of its streams
 // (Java may call from any thread; a thread's current device starts at 0). Implemented in

@@ -334,6 +334,285 @@ inline Result timestep_embedding(int64_t n, int64_t dim, double max_period, cons
   return r;
 }
 
+// ---- backward (input gradients) ------------------------------------------------------------
+// Written from the formulas in guidance4j.h's backward section, and checked against central
+// differences of the forward references above (backward_finite_difference_error).
+
+inline Result conv2d_backward_input(const Conv2dShape& s, const Vec& dy, const Vec& w) {
+  const int64_t ho = s.out_height(), wo = s.out_width();
+  Result r;
+  r.resize(s.batch * s.in_channels * s.height * s.width);
+  for (int64_t b = 0; b < s.batch; ++b)
+    for (int64_t co = 0; co < s.out_channels; ++co)
+      for (int64_t oy = 0; oy < ho; ++oy)
+        for (int64_t ox = 0; ox < wo; ++ox) {
+          const double g = dy[((b * s.out_channels + co) * ho + oy) * wo + ox];
+          for (int64_t ci = 0; ci < s.in_channels; ++ci)
+            for (int64_t ky = 0; ky < s.kernel; ++ky)
+              for (int64_t kx = 0; kx < s.kernel; ++kx) {
+                const int64_t iy = oy * s.stride - s.padding + ky;
+                const int64_t ix = ox * s.stride - s.padding + kx;
+                if (iy < 0 || iy >= s.height || ix < 0 || ix >= s.width) continue;
+                const size_t i = ((b * s.in_channels + ci) * s.height + iy) * s.width + ix;
+                const double term = g * w[((co * s.in_channels + ci) * s.kernel + ky) * s.kernel + kx];
+                r.value[i] += term;
+                r.mag[i] += std::fabs(term);
+              }
+        }
+  return r;
+}
+
+// Magnitude, per element: a float32 n errs by n_mag ulps (as in group_norm), z by z_mag; SiLU's
+// second derivative is within [-0.5, 0.5], so the SiLU factor errs by 0.5 z_mag; g's two group
+// means err by the means of the terms' magnitudes; rstd's relative error (inv_cond ulps)
+// scales the whole result.
+inline Result group_norm_backward(int64_t batch, int64_t channels, int64_t spatial,
+                                  int64_t groups, double eps, const Vec& x, const Vec* gamma,
+                                  const Vec* beta, const Vec* scale, const Vec* shift,
+                                  int64_t ss_stride, bool silu, const Vec& dy) {
+  Result r;
+  r.resize(x.size());
+  const int64_t cpg = channels / groups, count = cpg * spatial;
+  Vec n(count), n_mag(count), g(count), g_mag(count);
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t grp = 0; grp < groups; ++grp) {
+      const size_t base = (b * channels + grp * cpg) * spatial;
+      double sum = 0.0;
+      for (int64_t i = 0; i < count; ++i) sum += x[base + i];
+      const double mean = sum / count;
+      double sq = 0.0;
+      for (int64_t i = 0; i < count; ++i) sq += (x[base + i] - mean) * (x[base + i] - mean);
+      const double var = sq / count;
+      const double inv = 1.0 / std::sqrt(var + eps);
+      const double inv_cond = (mean * mean + var) / (var + eps);
+      double mean_g = 0, mean_gn = 0, mean_g_mag = 0, mean_gn_mag = 0;
+      for (int64_t i = 0; i < count; ++i) {
+        const int64_t c = grp * cpg + i / spatial;
+        const double ga = gamma ? (*gamma)[c] : 1.0;
+        const double be = beta ? (*beta)[c] : 0.0;
+        const double sc = scale ? (*scale)[b * ss_stride + c] : 0.0;
+        const double sh = shift ? (*shift)[b * ss_stride + c] : 0.0;
+        const double xi = x[base + i];
+        n[i] = (xi - mean) * inv;
+        n_mag[i] = (std::fabs(xi) + std::fabs(mean)) * inv + std::fabs(n[i]) * inv_cond;
+        double dz = dy[base + i], dz_mag = std::fabs(dz);
+        if (silu) {
+          const double z = (n[i] * ga + be) * (1.0 + sc) + sh;
+          const double z_mag =
+              (n_mag[i] * std::fabs(ga) + std::fabs(be)) * (1.0 + std::fabs(sc)) + std::fabs(sh);
+          const double sg = sigmoid(z);
+          const double d = sg * (1.0 + z * (1.0 - sg));
+          dz_mag = std::fabs(dz) * (sg * (1.0 + std::fabs(z) * (1.0 - sg)) + 0.5 * z_mag);
+          dz *= d;
+        }
+        g[i] = dz * (1.0 + sc) * ga;
+        g_mag[i] = dz_mag * (1.0 + std::fabs(sc)) * std::fabs(ga);
+        mean_g += g[i] / count;
+        mean_gn += g[i] * n[i] / count;
+        mean_g_mag += g_mag[i] / count;
+        mean_gn_mag += (g_mag[i] * std::fabs(n[i]) + std::fabs(g[i]) * n_mag[i]) / count;
+      }
+      for (int64_t i = 0; i < count; ++i) {
+        const double v = inv * (g[i] - mean_g - n[i] * mean_gn);
+        r.value[base + i] = v;
+        r.mag[base + i] = inv * (g_mag[i] + mean_g_mag + n_mag[i] * std::fabs(mean_gn) +
+                                 std::fabs(n[i]) * mean_gn_mag) +
+                          std::fabs(v) * inv_cond;
+      }
+    }
+  return r;
+}
+
+// Magnitude: the softmax weights of query t err relatively by 2 lmag_t ulps (lmag_t: the
+// largest |logit| terms' sum, as in attention_column); dP by the sum of its |terms|.
+inline Result attention_backward(int64_t batch, int64_t heads, int64_t head_dim, int64_t tokens,
+                                 int layout, double scale, const Vec& qkv, const Vec& dout) {
+  const int64_t width = 3 * heads * head_dim, T = tokens, D = head_dim;
+  Result r;
+  r.resize(qkv.size());
+  Vec p(T * T), ds(T * T), ds_mag(T * T), lmag(T);
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t h = 0; h < heads; ++h) {
+      auto row = [&](int64_t which, int64_t c) {
+        return (b * width + qkv_row(layout, which, h, c, heads, head_dim)) * T;
+      };
+      auto at = [&](int64_t which, int64_t c, int64_t s) { return qkv[row(which, c) + s]; };
+      auto dO = [&](int64_t c, int64_t t) { return dout[((b * heads + h) * D + c) * T + t]; };
+      for (int64_t t = 0; t < T; ++t) {
+        double lmax = -INFINITY;
+        lmag[t] = 0.0;
+        for (int64_t s = 0; s < T; ++s) {
+          double dot = 0.0, dot_mag = 0.0;
+          for (int64_t c = 0; c < D; ++c) {
+            dot += at(0, c, t) * at(1, c, s);
+            dot_mag += std::fabs(at(0, c, t) * at(1, c, s));
+          }
+          p[t * T + s] = scale * dot;
+          lmax = std::max(lmax, scale * dot);
+          lmag[t] = std::max(lmag[t], std::fabs(scale) * dot_mag);
+        }
+        double denom = 0.0;
+        for (int64_t s = 0; s < T; ++s) denom += std::exp(p[t * T + s] - lmax);
+        for (int64_t s = 0; s < T; ++s) p[t * T + s] = std::exp(p[t * T + s] - lmax) / denom;
+        Vec dp(T), dp_mag(T);
+        double delta = 0.0, delta_mag = 0.0;
+        for (int64_t s = 0; s < T; ++s) {
+          dp[s] = dp_mag[s] = 0.0;
+          for (int64_t c = 0; c < D; ++c) {
+            dp[s] += dO(c, t) * at(2, c, s);
+            dp_mag[s] += std::fabs(dO(c, t) * at(2, c, s));
+          }
+          delta += p[t * T + s] * dp[s];
+          delta_mag += p[t * T + s] * dp_mag[s];
+        }
+        for (int64_t s = 0; s < T; ++s) {
+          const double pts = p[t * T + s];
+          ds[t * T + s] = pts * (dp[s] - delta);
+          ds_mag[t * T + s] =
+              pts * (dp_mag[s] + delta_mag + std::fabs(dp[s] - delta) * (1.0 + 2.0 * lmag[t]));
+        }
+      }
+      for (int64_t c = 0; c < D; ++c) {
+        for (int64_t t = 0; t < T; ++t) {  // dq[c, t]
+          double acc = 0.0, mag = 0.0;
+          for (int64_t s = 0; s < T; ++s) {
+            acc += ds[t * T + s] * at(1, c, s);
+            mag += ds_mag[t * T + s] * std::fabs(at(1, c, s));
+          }
+          r.value[row(0, c) + t] = scale * acc;
+          r.mag[row(0, c) + t] = std::fabs(scale) * mag;
+        }
+        for (int64_t s = 0; s < T; ++s) {  // dk[c, s] and dv[c, s]
+          double ak = 0.0, mk = 0.0, av = 0.0, mv = 0.0;
+          for (int64_t t = 0; t < T; ++t) {
+            ak += ds[t * T + s] * at(0, c, t);
+            mk += ds_mag[t * T + s] * std::fabs(at(0, c, t));
+            av += p[t * T + s] * dO(c, t);
+            mv += p[t * T + s] * std::fabs(dO(c, t)) * (1.0 + 2.0 * lmag[t]);
+          }
+          r.value[row(1, c) + s] = scale * ak;
+          r.mag[row(1, c) + s] = std::fabs(scale) * mk;
+          r.value[row(2, c) + s] = av;
+          r.mag[row(2, c) + s] = mv;
+        }
+      }
+    }
+  return r;
+}
+
+inline Result avg_pool2x2_backward(int64_t planes, int64_t height, int64_t width, const Vec& dy) {
+  const int64_t ho = height / 2, wo = width / 2;
+  Result r;
+  r.resize(planes * height * width);  // a dropped odd row or column stays 0
+  for (int64_t p = 0; p < planes; ++p)
+    for (int64_t y = 0; y < 2 * ho; ++y)
+      for (int64_t x = 0; x < 2 * wo; ++x) {
+        const size_t i = (p * height + y) * width + x;
+        r.value[i] = dy[(p * ho + y / 2) * wo + x / 2] / 4.0;
+        r.mag[i] = std::fabs(r.value[i]);
+      }
+  return r;
+}
+
+// Magnitude: exp turns an absolute error of its argument into a relative one; the argument
+// 0.5 (frac hi + (1 - frac) lo) errs by ulps of its terms and of frac (|v| + 1) |hi - lo| / 4.
+inline Result learned_range_std(const Vec& v, double min_log, double max_log) {
+  Result r;
+  r.resize(v.size());
+  for (size_t i = 0; i < v.size(); ++i) {
+    const double frac = (v[i] + 1.0) / 2.0;
+    const double arg = 0.5 * (frac * max_log + (1.0 - frac) * min_log);
+    r.value[i] = std::exp(arg);
+    r.mag[i] = r.value[i] * (1.0 + 0.5 * (std::fabs(frac * max_log) +
+                                          std::fabs((1.0 - frac) * min_log)) +
+                             (std::fabs(v[i]) + 1.0) * std::fabs(max_log - min_log) / 4.0);
+  }
+  return r;
+}
+
+// Largest relative error (max |analytic - numeric| / max |numeric|) of the backward references
+// against central differences of the forward references, on small fixed-seed problems: the
+// backward references are then checked by the same code as the forward ones. A correct
+// reference gives about 1e-9 (step 1e-5, double arithmetic).
+inline double backward_finite_difference_error() {
+  uint64_t state = 0x9e3779b97f4a7c15ULL;
+  auto normal = [&](size_t n, double sd) {  // Box-Muller over a 64-bit LCG: deterministic anywhere
+    Vec v(n);
+    for (size_t i = 0; i < n; ++i) {
+      state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+      const double u = ((state >> 11) + 0.5) * 0x1p-53;
+      state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+      const double w = ((state >> 11) + 0.5) * 0x1p-53;
+      v[i] = sd * std::sqrt(-2.0 * std::log(u)) * std::cos(6.283185307179586 * w);
+    }
+    return v;
+  };
+  // d/dx_i of sum_j dy_j f(x)_j by central differences, against `grad`.
+  auto check = [](Vec x, const Vec& dy, const Vec& grad, auto f) {
+    const double h = 1e-5;
+    double worst = 0.0, scale = 0.0;
+    for (size_t i = 0; i < x.size(); ++i) {
+      const double x0 = x[i];
+      x[i] = x0 + h;
+      const Vec up = f(x);
+      x[i] = x0 - h;
+      const Vec down = f(x);
+      x[i] = x0;
+      double num = 0.0;
+      for (size_t j = 0; j < dy.size(); ++j) num += dy[j] * (up[j] - down[j]) / (2 * h);
+      worst = std::max(worst, std::fabs(num - grad[i]));
+      scale = std::max(scale, std::fabs(num));
+    }
+    return worst / scale;
+  };
+  double err = 0.0;
+  // conv2d: stride 2 over an odd size, so the last input row and column get no gradient.
+  const Conv2dShape cs{2, 3, 7, 6, 4, 3, 2, 1};
+  const Vec cx = normal(2 * 3 * 7 * 6, 1.0), cw = normal(4 * 3 * 9, 0.3);
+  const Vec cdy = normal(cs.out_size(), 1.0);
+  err = std::max(err, check(cx, cdy, conv2d_backward_input(cs, cdy, cw).value, [&](const Vec& x) {
+    Vec out(cs.out_size());
+    double mag;
+    for (int64_t i = 0; i < cs.out_size(); ++i) conv2d_at(cs, x, cw, nullptr, nullptr, i, &out[i], &mag);
+    return out;
+  }));
+  // group_norm with every option on (AdaGN scale and shift, SiLU), and with none.
+  const int64_t gb = 2, gc = 6, gs = 5, gg = 3, stride = 2 * gc + 1;
+  const Vec gx = normal(gb * gc * gs, 1.0), ga = normal(gc, 0.5), gbeta = normal(gc, 0.5);
+  const Vec gsc = normal(gb * stride, 0.5), gsh = normal(gb * stride, 0.5);
+  const Vec gdy = normal(gb * gc * gs, 1.0);
+  for (bool all : {true, false}) {
+    const Vec* o[4] = {&ga, &gbeta, &gsc, &gsh};
+    if (!all) o[0] = o[1] = o[2] = o[3] = nullptr;
+    const Vec grad = group_norm_backward(gb, gc, gs, gg, 1e-5, gx, o[0], o[1], o[2], o[3], stride,
+                                         all, gdy).value;
+    err = std::max(err, check(gx, gdy, grad, [&](const Vec& x) {
+      return group_norm(gb, gc, gs, gg, 1e-5, x, o[0], o[1], o[2], o[3], stride, all).value;
+    }));
+  }
+  // attention in each layout, 2 heads of 3 channels over 5 tokens.
+  const int64_t ab = 2, ah = 2, ad = 3, at = 5;
+  for (int layout : {G4J_QKV_LEGACY, G4J_QKV_NEW_ORDER, G4J_QKV_EDM2}) {
+    const Vec qkv = normal(ab * 3 * ah * ad * at, 1.0), ady = normal(ab * ah * ad * at, 1.0);
+    const Vec grad = attention_backward(ab, ah, ad, at, layout, 0.6, qkv, ady).value;
+    err = std::max(err, check(qkv, ady, grad, [&](const Vec& x) {
+      Vec out(ab * ah * ad * at);
+      for (int64_t b = 0; b < ab; ++b)
+        for (int64_t h = 0; h < ah; ++h)
+          for (int64_t t = 0; t < at; ++t)
+            attention_column(b, h, t, ah, ad, at, layout, 0.6, x,
+                             [&](int64_t i, double v, double) { out[i] = v; });
+      return out;
+    }));
+  }
+  // avg_pool2x2 over odd sizes.
+  const Vec px = normal(2 * 5 * 7, 1.0), pdy = normal(2 * 2 * 3, 1.0);
+  err = std::max(err, check(px, pdy, avg_pool2x2_backward(2, 5, 7, pdy).value, [&](const Vec& x) {
+    return avg_pool2x2(2, 5, 7, x).value;
+  }));
+  return err;
+}
+
 // ---- random numbers -------------------------------------------------------------------------
 
 // Philox4x32-10 (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3", SC'11).

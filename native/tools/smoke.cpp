@@ -565,6 +565,123 @@ Case randn_case(uint64_t seed, uint32_t stream_id, int64_t first, int64_t n_samp
   return c;
 }
 
+// ---- backward ops and sampler helpers -----------------------------------------------------------
+
+Case conv2d_backward_case(Gen& g, ref::Conv2dShape sh) {
+  Case c;
+  c.kernel = fmt("conv2d_bwd %lldx%lld/%lld", (long long)sh.kernel, (long long)sh.kernel,
+                 (long long)sh.stride);
+  c.shape = fmt("B=%lld %lld->%lld %lldx%lld p=%lld", (long long)sh.batch,
+                (long long)sh.in_channels, (long long)sh.out_channels, (long long)sh.height,
+                (long long)sh.width, (long long)sh.padding);
+  const int64_t fan_in = sh.in_channels * sh.kernel * sh.kernel;
+  const int64_t in_size = sh.batch * sh.in_channels * sh.height * sh.width;
+  c.inputs.push_back({g.normal(sh.out_size())});
+  c.inputs.push_back({g.normal(sh.out_channels * fan_in, 0.0, 1.0 / std::sqrt(double(fan_in)))});
+  c.outputs = {in_size};
+  c.flops = 2.0 * sh.out_size() * fan_in;
+  c.run = [=](g4j_stream* s, int dt, const Ptrs& in, const Ptrs& out) {
+    return g4j_conv2d_backward_input(s, dt, sh.batch, sh.in_channels, sh.height, sh.width,
+                                     sh.out_channels, sh.kernel, sh.stride, sh.padding, in[0],
+                                     in[1], out[0]);
+  };
+  c.reference = [=](const RefIn& in, const Sample*) {
+    return std::vector<ref::Result>{ref::conv2d_backward_input(sh, in[0], in[1])};
+  };
+  return c;
+}
+
+Case group_norm_backward_case(Gen& g, int64_t batch, int64_t channels, int64_t spatial,
+                              int64_t groups, NormOptions o) {
+  const float eps = 1e-5f;
+  const int64_t ss_stride = 2 * channels + 3;
+  Case c;
+  c.kernel = "group_norm_bwd";
+  c.shape = fmt("(%lld,%lld,%lld) G=%lld x~N(%g,%g)%s%s%s", (long long)batch,
+                (long long)channels, (long long)spatial, (long long)groups, o.mean, o.stddev,
+                o.affine ? " +affine" : "", o.ada ? " +ada" : "", o.silu ? " +silu" : "");
+  const int64_t n = batch * channels * spatial;
+  c.inputs.push_back({g.normal(n, o.mean, o.stddev)});
+  c.inputs.push_back({g.normal(n)});  // dy
+  if (o.affine) {
+    c.inputs.push_back({g.normal(channels, 1.0, 0.2)});
+    c.inputs.push_back({g.normal(channels, 0.0, 0.5)});
+  }
+  const int iss = int(c.inputs.size());
+  if (o.ada) c.inputs.push_back({g.normal(batch * ss_stride, 0.0, 0.5)});
+  c.outputs = {n};
+  c.run = [=](g4j_stream* s, int dt, const Ptrs& in, const Ptrs& out) {
+    return g4j_group_norm_backward(
+        s, dt, batch, channels, spatial, groups, eps, in[0], o.affine ? in[2] : nullptr,
+        o.affine ? in[3] : nullptr, o.ada ? in[iss] : nullptr,
+        o.ada ? offset(in[iss], channels, dt) : nullptr, ss_stride, o.silu ? 1 : 0, in[1], out[0]);
+  };
+  c.reference = [=](const RefIn& in, const Sample*) {
+    ref::Vec shift;
+    if (o.ada) shift.assign(in[iss].begin() + channels, in[iss].end());
+    return std::vector<ref::Result>{ref::group_norm_backward(
+        batch, channels, spatial, groups, eps, in[0], o.affine ? &in[2] : nullptr,
+        o.affine ? &in[3] : nullptr, o.ada ? &in[iss] : nullptr, o.ada ? &shift : nullptr,
+        ss_stride, o.silu, in[1])};
+  };
+  return c;
+}
+
+Case attention_backward_case(Gen& g, int64_t batch, int64_t heads, int64_t head_dim,
+                             int64_t tokens, int layout, float scale, double stddev) {
+  Case c;
+  c.kernel = "attention_bwd";
+  c.shape = fmt("B=%lld H=%lld D=%lld T=%lld %s s=%.3g", (long long)batch, (long long)heads,
+                (long long)head_dim, (long long)tokens, layout_name(layout), scale);
+  c.inputs.push_back({g.normal(batch * 3 * heads * head_dim * tokens, 0.0, stddev)});
+  c.inputs.push_back({g.normal(batch * heads * head_dim * tokens)});
+  c.outputs = {batch * 3 * heads * head_dim * tokens};
+  c.flops = 10.0 * batch * heads * tokens * tokens * head_dim;
+  c.run = [=](g4j_stream* s, int dt, const Ptrs& in, const Ptrs& out) {
+    return g4j_attention_backward(s, dt, batch, heads, head_dim, tokens, layout, scale, in[0],
+                                  in[1], out[0]);
+  };
+  c.reference = [=](const RefIn& in, const Sample*) {
+    return std::vector<ref::Result>{
+        ref::attention_backward(batch, heads, head_dim, tokens, layout, scale, in[0], in[1])};
+  };
+  return c;
+}
+
+Case avg_pool_backward_case(Gen& g, int64_t planes, int64_t h, int64_t w) {
+  Case c;
+  c.kernel = "avg_pool2x2_bwd";
+  c.shape = fmt("(%lld,%lld,%lld)", (long long)planes, (long long)h, (long long)w);
+  c.inputs.push_back({g.normal(planes * (h / 2) * (w / 2))});
+  c.outputs = {planes * h * w};
+  c.run = [=](g4j_stream* s, int dt, const Ptrs& in, const Ptrs& out) {
+    return g4j_avg_pool2x2_backward(s, dt, planes, h, w, in[0], out[0]);
+  };
+  c.reference = [=](const RefIn& in, const Sample*) {
+    return std::vector<ref::Result>{ref::avg_pool2x2_backward(planes, h, w, in[0])};
+  };
+  return c;
+}
+
+// min_log / max_log like a DDPM step's log posterior variance and log beta (e.g. t = 1 of the
+// linear schedule, -13.3 and -9.2, or late steps near -4); v spans the model's usual [-1, 1].
+Case learned_range_case(Gen& g, int64_t n, float min_log, float max_log, bool in_place) {
+  Case c;
+  c.kernel = "learned_range_std";
+  c.shape = fmt("n=%lld min=%g max=%g%s", (long long)n, min_log, max_log,
+                in_place ? " out=v" : "");
+  c.inputs.push_back({g.uniform(n, -1.2, 1.2)});
+  c.outputs = {n};
+  if (in_place) c.inout = 0, c.timed = false;
+  c.run = [=](g4j_stream* s, int dt, const Ptrs& in, const Ptrs& out) {
+    return g4j_learned_range_std(s, dt, n, in[0], min_log, max_log, out[0]);
+  };
+  c.reference = [=](const RefIn& in, const Sample*) {
+    return std::vector<ref::Result>{ref::learned_range_std(in[0], min_log, max_log)};
+  };
+  return c;
+}
+
 // ---- the case lists ---------------------------------------------------------------------------
 
 std::vector<Case> quick_cases(Gen& g) {
@@ -619,6 +736,31 @@ std::vector<Case> quick_cases(Gen& g) {
   v.push_back(timestep_case(g, 5, 128, 10000.0f));
   v.push_back(randn_case(0x1234567890abULL, 7, 0, 3, 23));
   v.push_back(randn_case(42, 0, (int64_t(1) << 32) + 5, 2, 6));
+  // Backward: stride 2 over odd sizes (the last row/column gets no gradient), 1x1 direct and
+  // strided, a 5x5 kernel, an input smaller than the kernel's reach.
+  v.push_back(conv2d_backward_case(g, {3, 5, 13, 11, 7, 3, 1, 1}));
+  v.push_back(conv2d_backward_case(g, {2, 6, 9, 7, 10, 3, 2, 1}));
+  v.push_back(conv2d_backward_case(g, {1, 4, 8, 6, 3, 3, 2, 1}));
+  v.push_back(conv2d_backward_case(g, {3, 19, 5, 3, 11, 1, 1, 0}));
+  v.push_back(conv2d_backward_case(g, {1, 4, 7, 9, 3, 1, 2, 0}));
+  v.push_back(conv2d_backward_case(g, {1, 3, 6, 7, 2, 5, 1, 2}));
+  v.push_back(conv2d_backward_case(g, {1, 3, 1, 1, 5, 3, 1, 1}));
+  v.push_back(group_norm_backward_case(g, 3, 42, 17 * 19, 7, {true, false, true, 0.0, 1.5}));
+  v.push_back(group_norm_backward_case(g, 1, 6, 1, 3, {false, false, false, 0.0, 1.0}));
+  v.push_back(group_norm_backward_case(g, 3, 45, 64, 3, {true, true, true, 0.5, 1.0}));
+  v.push_back(group_norm_backward_case(g, 1, 7, 5, 7, {false, true, false, 4.0, 1.5}));
+  v.push_back(group_norm_backward_case(g, 2, 12, 9, 4, {true, false, false, 0.0, 0.01}));
+  for (int layout : {G4J_QKV_LEGACY, G4J_QKV_NEW_ORDER, G4J_QKV_EDM2}) {
+    v.push_back(attention_backward_case(g, 3, 2, 16, 37, layout, 0.25f, 1.0));
+    v.push_back(attention_backward_case(g, 1, 3, 8, 1, layout, 0.35f, 1.0));
+  }
+  v.push_back(attention_backward_case(g, 2, 1, 64, 65, G4J_QKV_NEW_ORDER, 0.125f, 1.0));
+  v.push_back(attention_backward_case(g, 1, 2, 32, 45, G4J_QKV_NEW_ORDER, 1.0f, 2.0));
+  v.push_back(avg_pool_backward_case(g, 7, 9, 6));
+  v.push_back(avg_pool_backward_case(g, 3, 3, 5));
+  v.push_back(avg_pool_backward_case(g, 2, 2, 2));
+  v.push_back(learned_range_case(g, 1031, -13.3f, -9.2f, false));
+  v.push_back(learned_range_case(g, 33, -4.1f, -3.9f, true));
   return v;
 }
 
@@ -643,6 +785,14 @@ std::vector<Case> default_cases(Gen& g) {
   v.push_back(upsample_case(g, 2 * 128, 16, 16));
   v.push_back(avg_pool_case(g, 2 * 128, 32, 32));
   v.push_back(timestep_case(g, 8, 192, 10000.0f));
+  v.push_back(conv2d_backward_case(g, {2, 64, 32, 32, 64, 3, 1, 1}));
+  v.push_back(conv2d_backward_case(g, {2, 64, 31, 33, 96, 3, 2, 1}));
+  v.push_back(conv2d_backward_case(g, {2, 96, 16, 16, 64, 1, 1, 0}));
+  v.push_back(group_norm_backward_case(g, 2, 128, 32 * 32, 32, {true, true, true, 0.2, 1.0}));
+  v.push_back(attention_backward_case(g, 2, 4, 64, 256, G4J_QKV_LEGACY, 0.125f, 1.0));
+  v.push_back(attention_backward_case(g, 1, 3, 32, 197, G4J_QKV_EDM2, 0.18f, 1.0));
+  v.push_back(avg_pool_backward_case(g, 2 * 128, 33, 31));
+  v.push_back(learned_range_case(g, 3 * 3 * 64 * 64 + 5, -20.0f, -5.0f, false));
   v.push_back(randn_case(7, 1, 0, 4, 3 * 64 * 64));
   return v;
 }
@@ -931,6 +1081,11 @@ int main(int argc, char** argv) {
   }
   if (!ref::philox_known_answers_ok()) {
     std::printf("the reference Philox4x32-10 fails Random123's known-answer vectors\n");
+    return 1;
+  }
+  if (const double fd = ref::backward_finite_difference_error(); !(fd < 1e-7)) {
+    std::printf("the backward references disagree with finite differences of the forward ones "
+                "(relative error %.3g)\n", fd);
     return 1;
   }
 

@@ -2405,5 +2405,354 @@ public class guidance4j_h extends guidance4j_h$shared {
            throw new AssertionError("should not reach here", ex$);
         }
     }
+
+    private static class g4j_conv2d_backward_input {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            guidance4j_h.C_INT,
+            guidance4j_h.C_POINTER,
+            guidance4j_h.C_INT,
+            guidance4j_h.C_LONG,
+            guidance4j_h.C_LONG,
+            guidance4j_h.C_LONG,
+            guidance4j_h.C_LONG,
+            guidance4j_h.C_LONG,
+            guidance4j_h.C_LONG,
+            guidance4j_h.C_LONG,
+            guidance4j_h.C_LONG,
+            guidance4j_h.C_POINTER,
+            guidance4j_h.C_POINTER,
+            guidance4j_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_conv2d_backward_input");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int g4j_conv2d_backward_input(g4j_stream *stream, int dtype, int64_t batch, int64_t in_channels, int64_t height, int64_t width, int64_t out_channels, int64_t kernel, int64_t stride, int64_t padding, const void *dy, const void *weight, void *dx)
+     * }
+     */
+    public static FunctionDescriptor g4j_conv2d_backward_input$descriptor() {
+        return g4j_conv2d_backward_input.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int g4j_conv2d_backward_input(g4j_stream *stream, int dtype, int64_t batch, int64_t in_channels, int64_t height, int64_t width, int64_t out_channels, int64_t kernel, int64_t stride, int64_t padding, const void *dy, const void *weight, void *dx)
+     * }
+     */
+    public static MethodHandle g4j_conv2d_backward_input$handle() {
+        return g4j_conv2d_backward_input.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int g4j_conv2d_backward_input(g4j_stream *stream, int dtype, int64_t batch, int64_t in_channels, int64_t height, int64_t width, int64_t out_channels, int64_t kernel, int64_t stride, int64_t padding, const void *dy, const void *weight, void *dx)
+     * }
+     */
+    public static MemorySegment g4j_conv2d_backward_input$address() {
+        return g4j_conv2d_backward_input.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int g4j_conv2d_backward_input(g4j_stream *stream, int dtype, int64_t batch, int64_t in_channels, int64_t height, int64_t width, int64_t out_channels, int64_t kernel, int64_t stride, int64_t padding, const void *dy, const void *weight, void *dx)
+     * }
+     */
+    public static int g4j_conv2d_backward_input(MemorySegment stream, int dtype, long batch, long in_channels, long height, long width, long out_channels, long kernel, long stride, long padding, MemorySegment dy, MemorySegment weight, MemorySegment dx) {
+        var mh$ = g4j_conv2d_backward_input.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("g4j_conv2d_backward_input", stream, dtype, batch, in_channels, height, width, out_channels, kernel, stride, padding, dy, weight, dx);
+            }
+            return (int)mh$.invokeExact(stream, dtype, batch, in_channels, height, width, out_channels, kernel, stride, padding, dy, weight, dx);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class g4j_group_norm_backward {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            guidance4j_h.C_INT,
+            guidance4j_h.C_POINTER,
+            guidance4j_h.C_INT,
+            guidance4j_h.C_LONG,
+            guidance4j_h.C_LONG,
+            guidance4j_h.C_LONG,
+            guidance4j_h.C_LONG,
+            guidance4j_h.C_FLOAT,
+            guidance4j_h.C_POINTER,
+            guidance4j_h.C_POINTER,
+            guidance4j_h.C_POINTER,
+            guidance4j_h.C_POINTER,
+            guidance4j_h.C_POINTER,
+            guidance4j_h.C_LONG,
+            guidance4j_h.C_INT,
+            guidance4j_h.C_POINTER,
+            guidance4j_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_group_norm_backward");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int g4j_group_norm_backward(g4j_stream *stream, int dtype, int64_t batch, int64_t channels, int64_t spatial, int64_t groups, float eps, const void *x, const void *gamma, const void *beta, const void *scale, const void *shift, int64_t ss_stride, int silu, const void *dy, void *dx)
+     * }
+     */
+    public static FunctionDescriptor g4j_group_norm_backward$descriptor() {
+        return g4j_group_norm_backward.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int g4j_group_norm_backward(g4j_stream *stream, int dtype, int64_t batch, int64_t channels, int64_t spatial, int64_t groups, float eps, const void *x, const void *gamma, const void *beta, const void *scale, const void *shift, int64_t ss_stride, int silu, const void *dy, void *dx)
+     * }
+     */
+    public static MethodHandle g4j_group_norm_backward$handle() {
+        return g4j_group_norm_backward.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int g4j_group_norm_backward(g4j_stream *stream, int dtype, int64_t batch, int64_t channels, int64_t spatial, int64_t groups, float eps, const void *x, const void *gamma, const void *beta, const void *scale, const void *shift, int64_t ss_stride, int silu, const void *dy, void *dx)
+     * }
+     */
+    public static MemorySegment g4j_group_norm_backward$address() {
+        return g4j_group_norm_backward.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int g4j_group_norm_backward(g4j_stream *stream, int dtype, int64_t batch, int64_t channels, int64_t spatial, int64_t groups, float eps, const void *x, const void *gamma, const void *beta, const void *scale, const void *shift, int64_t ss_stride, int silu, const void *dy, void *dx)
+     * }
+     */
+    public static int g4j_group_norm_backward(MemorySegment stream, int dtype, long batch, long channels, long spatial, long groups, float eps, MemorySegment x, MemorySegment gamma, MemorySegment beta, MemorySegment scale, MemorySegment shift, long ss_stride, int silu, MemorySegment dy, MemorySegment dx) {
+        var mh$ = g4j_group_norm_backward.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("g4j_group_norm_backward", stream, dtype, batch, channels, spatial, groups, eps, x, gamma, beta, scale, shift, ss_stride, silu, dy, dx);
+            }
+            return (int)mh$.invokeExact(stream, dtype, batch, channels, spatial, groups, eps, x, gamma, beta, scale, shift, ss_stride, silu, dy, dx);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class g4j_attention_backward {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            guidance4j_h.C_INT,
+            guidance4j_h.C_POINTER,
+            guidance4j_h.C_INT,
+            guidance4j_h.C_LONG,
+            guidance4j_h.C_LONG,
+            guidance4j_h.C_LONG,
+            guidance4j_h.C_LONG,
+            guidance4j_h.C_INT,
+            guidance4j_h.C_FLOAT,
+            guidance4j_h.C_POINTER,
+            guidance4j_h.C_POINTER,
+            guidance4j_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_attention_backward");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int g4j_attention_backward(g4j_stream *stream, int dtype, int64_t batch, int64_t heads, int64_t head_dim, int64_t tokens, int layout, float scale, const void *qkv, const void *dout, void *dqkv)
+     * }
+     */
+    public static FunctionDescriptor g4j_attention_backward$descriptor() {
+        return g4j_attention_backward.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int g4j_attention_backward(g4j_stream *stream, int dtype, int64_t batch, int64_t heads, int64_t head_dim, int64_t tokens, int layout, float scale, const void *qkv, const void *dout, void *dqkv)
+     * }
+     */
+    public static MethodHandle g4j_attention_backward$handle() {
+        return g4j_attention_backward.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int g4j_attention_backward(g4j_stream *stream, int dtype, int64_t batch, int64_t heads, int64_t head_dim, int64_t tokens, int layout, float scale, const void *qkv, const void *dout, void *dqkv)
+     * }
+     */
+    public static MemorySegment g4j_attention_backward$address() {
+        return g4j_attention_backward.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int g4j_attention_backward(g4j_stream *stream, int dtype, int64_t batch, int64_t heads, int64_t head_dim, int64_t tokens, int layout, float scale, const void *qkv, const void *dout, void *dqkv)
+     * }
+     */
+    public static int g4j_attention_backward(MemorySegment stream, int dtype, long batch, long heads, long head_dim, long tokens, int layout, float scale, MemorySegment qkv, MemorySegment dout, MemorySegment dqkv) {
+        var mh$ = g4j_attention_backward.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("g4j_attention_backward", stream, dtype, batch, heads, head_dim, tokens, layout, scale, qkv, dout, dqkv);
+            }
+            return (int)mh$.invokeExact(stream, dtype, batch, heads, head_dim, tokens, layout, scale, qkv, dout, dqkv);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class g4j_avg_pool2x2_backward {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            guidance4j_h.C_INT,
+            guidance4j_h.C_POINTER,
+            guidance4j_h.C_INT,
+            guidance4j_h.C_LONG,
+            guidance4j_h.C_LONG,
+            guidance4j_h.C_LONG,
+            guidance4j_h.C_POINTER,
+            guidance4j_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_avg_pool2x2_backward");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int g4j_avg_pool2x2_backward(g4j_stream *stream, int dtype, int64_t planes, int64_t height, int64_t width, const void *dy, void *dx)
+     * }
+     */
+    public static FunctionDescriptor g4j_avg_pool2x2_backward$descriptor() {
+        return g4j_avg_pool2x2_backward.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int g4j_avg_pool2x2_backward(g4j_stream *stream, int dtype, int64_t planes, int64_t height, int64_t width, const void *dy, void *dx)
+     * }
+     */
+    public static MethodHandle g4j_avg_pool2x2_backward$handle() {
+        return g4j_avg_pool2x2_backward.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int g4j_avg_pool2x2_backward(g4j_stream *stream, int dtype, int64_t planes, int64_t height, int64_t width, const void *dy, void *dx)
+     * }
+     */
+    public static MemorySegment g4j_avg_pool2x2_backward$address() {
+        return g4j_avg_pool2x2_backward.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int g4j_avg_pool2x2_backward(g4j_stream *stream, int dtype, int64_t planes, int64_t height, int64_t width, const void *dy, void *dx)
+     * }
+     */
+    public static int g4j_avg_pool2x2_backward(MemorySegment stream, int dtype, long planes, long height, long width, MemorySegment dy, MemorySegment dx) {
+        var mh$ = g4j_avg_pool2x2_backward.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("g4j_avg_pool2x2_backward", stream, dtype, planes, height, width, dy, dx);
+            }
+            return (int)mh$.invokeExact(stream, dtype, planes, height, width, dy, dx);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class g4j_learned_range_std {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            guidance4j_h.C_INT,
+            guidance4j_h.C_POINTER,
+            guidance4j_h.C_INT,
+            guidance4j_h.C_LONG,
+            guidance4j_h.C_POINTER,
+            guidance4j_h.C_FLOAT,
+            guidance4j_h.C_FLOAT,
+            guidance4j_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_learned_range_std");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int g4j_learned_range_std(g4j_stream *stream, int dtype, int64_t n, const void *v, float min_log, float max_log, void *out)
+     * }
+     */
+    public static FunctionDescriptor g4j_learned_range_std$descriptor() {
+        return g4j_learned_range_std.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int g4j_learned_range_std(g4j_stream *stream, int dtype, int64_t n, const void *v, float min_log, float max_log, void *out)
+     * }
+     */
+    public static MethodHandle g4j_learned_range_std$handle() {
+        return g4j_learned_range_std.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int g4j_learned_range_std(g4j_stream *stream, int dtype, int64_t n, const void *v, float min_log, float max_log, void *out)
+     * }
+     */
+    public static MemorySegment g4j_learned_range_std$address() {
+        return g4j_learned_range_std.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int g4j_learned_range_std(g4j_stream *stream, int dtype, int64_t n, const void *v, float min_log, float max_log, void *out)
+     * }
+     */
+    public static int g4j_learned_range_std(MemorySegment stream, int dtype, long n, MemorySegment v, float min_log, float max_log, MemorySegment out) {
+        var mh$ = g4j_learned_range_std.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("g4j_learned_range_std", stream, dtype, n, v, min_log, max_log, out);
+            }
+            return (int)mh$.invokeExact(stream, dtype, n, v, min_log, max_log, out);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
 }
 

@@ -24,7 +24,7 @@ final class ForwardCommand {
         .option("t", "t.npy", "timestep indices (N) int64", null)
         .option("y", "y.npy", "class labels (N) int64, for class-conditional models", null)
         .option("out", "out.npy", "where to write the output (float32)", null)
-        .flag("grad", "for a classifier: write the input gradient of log_softmax(logits)[y] (not implemented yet)")
+        .flag("grad", "for a classifier: write d/dx of sum_i log_softmax(logits_i)[y_i] (needs --y) instead of the logits")
         .option("device", "name", "cpu | cuda | cuda:N | auto", "cpu")
         .option("dtype", "name", "f32 | f16 | bf16 (f16/bf16 on CUDA only)", "f32")
         .option("bench", "N", "after a warm-up run the forward N more times and print the median time", "0");
@@ -85,14 +85,13 @@ final class ForwardCommand {
 
   private static Net load(String kind, Path model, Device device, DType dtype, boolean grad, long[] y) throws Exception {
     if (AdmConfig.CLASSIFIER.equals(kind)) {
-      if (grad) {
-        throw new UnsupportedOperationException(
-            "--grad: the classifier's input gradient (a backward pass) is not implemented in this version");
+      if (grad && y == null) {
+        throw new UsageException("--grad needs --y: the labels whose log-probability is differentiated");
       }
       AdmClassifier c = AdmClassifier.load(model, device, dtype);
       return new Net() {
         public Tensor forward(Tensor x, float[] t, long[] labels) {
-          return c.forward(x, t);
+          return grad ? c.inputGradient(x, t, labels) : c.forward(x, t);
         }
 
         public void close() {

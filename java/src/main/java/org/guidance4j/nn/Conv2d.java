@@ -1,5 +1,6 @@
 package org.guidance4j.nn;
 
+import org.guidance4j.core.Grads;
 import org.guidance4j.core.Ops;
 import org.guidance4j.core.Tensor;
 
@@ -40,5 +41,10 @@ public final class Conv2d {
   /** conv(x) + residual, the residual added in the kernel's epilogue. */
   public Tensor forward(Tensor x, Tensor residual) {
     return Ops.conv2d(x, weight, bias, residual, stride, padding);
+  }
+
+  /** The gradient with respect to the input (height x width) of forward, from the output's gradient dy. */
+  public Tensor backwardInput(Tensor dy, long height, long width) {
+    return Grads.conv2dBackwardInput(dy, weight, stride, padding, height, width);
   }
 }

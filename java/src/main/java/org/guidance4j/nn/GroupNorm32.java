@@ -1,5 +1,6 @@
 package org.guidance4j.nn;
 
+import org.guidance4j.core.Grads;
 import org.guidance4j.core.Ops;
 import org.guidance4j.core.Tensor;
 
@@ -31,5 +32,15 @@ public final class GroupNorm32 {
   /** ADM's scale-shift norm: GroupNorm(x) * (1 + scale) + shift, scaleShift = (B, 2C), then SiLU. */
   public Tensor forwardAdaptive(Tensor x, Tensor scaleShift, boolean silu) {
     return Ops.adaptiveGroupNorm(x, GROUPS, EPS, gamma, beta, scaleShift, silu);
+  }
+
+  /** The gradient with respect to x of {@code forward(x, silu)}, from the output's gradient dy. */
+  public Tensor backward(Tensor x, Tensor dy, boolean silu) {
+    return Grads.groupNormBackward(x, GROUPS, EPS, gamma, beta, null, silu, dy);
+  }
+
+  /** The gradient with respect to x of {@code forwardAdaptive(x, scaleShift, silu)} (none for scaleShift). */
+  public Tensor backwardAdaptive(Tensor x, Tensor scaleShift, Tensor dy, boolean silu) {
+    return Grads.groupNormBackward(x, GROUPS, EPS, gamma, beta, scaleShift, silu, dy);
   }
 }

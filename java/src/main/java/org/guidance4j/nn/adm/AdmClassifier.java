@@ -94,6 +94,76 @@ public final class AdmClassifier implements AutoCloseable {
     }
   }
 
+  /**
+   * d/dx of sum_i log_softmax(logits_i)[y_i], the gradient guided-diffusion's classifier guidance
+   * (cond_fn) takes before scaling it: x (N, 3, S, S), one timestep and one label per sample;
+   * returns (N, 3, S, S) in x's dtype. One forward pass records what the backward needs (see
+   * {@link Tape}); the softmax's gradient, onehot(y) - softmax(logits), is formed on the host in
+   * double.
+   */
+  public Tensor inputGradient(Tensor x, float[] timesteps, long[] y) {
+    long[] expected = {x.dim(0), config.inChannels(), config.imageSize(), config.imageSize()};
+    if (!Arrays.equals(x.shape(), expected) || timesteps.length != x.dim(0) || y == null || y.length != x.dim(0)) {
+      throw new InvalidArgumentException(
+          "AdmClassifier.inputGradient",
+          "x has shape " + Arrays.toString(x.shape()) + ", " + timesteps.length + " timesteps and "
+              + (y == null ? "no" : String.valueOf(y.length)) + " labels; expected " + Arrays.toString(expected)
+              + " and one timestep and one label per sample");
+    }
+    for (int i = 0; i < y.length; i++) {
+      if (y[i] < 0 || y[i] >= config.outChannels()) {
+        throw new InvalidArgumentException(
+            "AdmClassifier.inputGradient",
+            "label " + y[i] + " of sample " + i + " is outside [0, " + config.outChannels() + ")");
+      }
+    }
+    if (x.dtype() != weights.dtype()) {
+      try (Tensor converted = x.to(weights.dtype());
+          Tensor g = inputGradient(converted, timesteps, y)) {
+        return g.to(x.dtype());
+      }
+    }
+    try (Tape tape = new Tape();
+        Tensor t = TimeEmbed.upload(timesteps, device());
+        Tensor emb = timeEmbed.forward(t, x);
+        Tensor embSilu = Ops.silu(emb)) {
+      Tensor h = x;
+      for (TimestepBlock block : encoder.inputBlocks) {
+        h = block.record(h, embSilu, tape);
+      }
+      Tensor mid = encoder.middleBlock.record(h, embSilu, tape);
+      Tensor a = tape.keep(outNorm.forward(mid, true));
+      tape.push(d -> outNorm.backward(mid, d, true));
+      Tensor logits = pool.record(a, tape);
+      float[] dl = logSoftmaxGradient(logits.toFloatArray(), y, (int) logits.dim(1));
+      try (Tensor d32 = Tensor.fromArray(device(), dl, logits.shape());
+          Tensor d = d32.dtype() == x.dtype() ? null : d32.to(x.dtype())) {
+        return tape.backward(d == null ? d32 : d);
+      }
+    }
+  }
+
+  /** onehot(y_i) - softmax(logits_i) per row: the gradient of sum_i log_softmax(logits_i)[y_i]. */
+  static float[] logSoftmaxGradient(float[] logits, long[] y, int classes) {
+    float[] g = new float[logits.length];
+    for (int i = 0; i < y.length; i++) {
+      int row = i * classes;
+      double max = Double.NEGATIVE_INFINITY;
+      for (int j = 0; j < classes; j++) {
+        max = Math.max(max, logits[row + j]);
+      }
+      double sum = 0;
+      for (int j = 0; j < classes; j++) {
+        sum += Math.exp(logits[row + j] - max);
+      }
+      for (int j = 0; j < classes; j++) {
+        double p = Math.exp(logits[row + j] - max) / sum;
+        g[row + j] = (float) ((j == y[i] ? 1.0 : 0.0) - p);
+      }
+    }
+    return g;
+  }
+
   @Override
   public void close() {
     weights.closeTensors();

@@ -32,6 +32,15 @@ final class AdmEncoder {
       public long outChannels() {
         return stemChannels;
       }
+
+      @Override
+      public org.guidance4j.core.Tensor record(org.guidance4j.core.Tensor x, org.guidance4j.core.Tensor e, Tape tape) {
+        long h = x.dim(2);
+        long wd = x.dim(3);
+        org.guidance4j.core.Tensor out = tape.keep(stem.forward(x));
+        tape.push(dy -> stem.backwardInput(dy, h, wd));
+        return out;
+      }
     });
     skipChannels.add(ch);
     int ds = 1;

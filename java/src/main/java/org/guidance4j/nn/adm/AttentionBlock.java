@@ -1,5 +1,6 @@
 package org.guidance4j.nn.adm;
 
+import org.guidance4j.core.Grads;
 import org.guidance4j.core.Ops;
 import org.guidance4j.core.QkvLayout;
 import org.guidance4j.core.Tensor;
@@ -58,5 +59,34 @@ final class AttentionBlock implements TimestepBlock {
         Tensor a = Ops.attention(q.reshape(b, 3 * channels, t), heads, layout)) {
       return projOut.forward(a.reshape(x.shape()), x);
     }
+  }
+
+  /** The forward pass keeping qkv (the attention's input) for the backward; the norm's input is x. */
+  @Override
+  public Tensor record(Tensor x, Tensor embSilu, Tape tape) {
+    long b = x.dim(0);
+    long t = x.numel() / (b * channels);
+    long[] shape = x.shape();
+    long[] qkvShape = shape.clone();
+    qkvShape[1] = 3 * channels;
+    Tensor q;
+    try (Tensor n = norm.forward(x, false)) {
+      q = tape.keep(qkv.forward(n));
+    }
+    Tensor out;
+    try (Tensor a = Ops.attention(q.reshape(b, 3 * channels, t), heads, layout)) {
+      out = tape.keep(projOut.forward(a.reshape(shape), x));
+    }
+    // Ops.attention's default scale, 1 / sqrt(head_dim), computed the same way.
+    float scale = (float) (1.0 / Math.sqrt(channels / heads));
+    tape.push(dOut -> {
+      try (Tensor da = projOut.backwardInput(dOut, shape[2], shape[3]);
+          Tensor dq = Grads.attentionBackward(q.reshape(b, 3 * channels, t), heads, layout, scale, da.reshape(b, channels, t));
+          Tensor dn = qkv.backwardInput(dq.reshape(qkvShape), shape[2], shape[3]);
+          Tensor dx = norm.backward(x, dn, false)) {
+        return Ops.add(dx, dOut);
+      }
+    });
+    return out;
   }
 }

@@ -1,6 +1,7 @@
 package org.guidance4j.nn.adm;
 
 import org.guidance4j.core.Copies;
+import org.guidance4j.core.Grads;
 import org.guidance4j.core.Ops;
 import org.guidance4j.core.QkvLayout;
 import org.guidance4j.core.Tensor;
@@ -31,6 +32,13 @@ final class AttentionPool2d {
 
   /** x (B, C, H, W) -> logits (B, out). */
   Tensor forward(Tensor x) {
+    try (Tensor qkv = qkvOf(x)) {
+      return logitsOf(qkv, x);
+    }
+  }
+
+  /** The pooled sequence (mean token first, plus the positional embedding) through qkv_proj: (B, 3C, T + 1, 1). */
+  private Tensor qkvOf(Tensor x) {
     long b = x.dim(0);
     long t = tokens - 1;
     if (x.numel() != b * channels * t) {
@@ -46,14 +54,59 @@ final class AttentionPool2d {
         Tensor sample = seq.slice(i * channels, (i + 1) * channels);
         Ops.axpbyInto(1f, sample, 1f, positional, sample);
       }
-      try (Tensor qkv = qkvProj.forward(seq.reshape(b, channels, tokens, 1));
-          Tensor a = Ops.attention(qkv.reshape(b, 3 * channels, tokens), heads, QkvLayout.NEW_ORDER);
-          Tensor proj = cProj.forward(a.reshape(b, channels, tokens, 1))) {
-        long out = proj.dim(1);
-        try (Tensor first = Copies.columns(proj.reshape(b * out, tokens), 0, 1)) {
-          return first.reshape(b, out).copyTo(x.device());
-        }
+      return qkvProj.forward(seq.reshape(b, channels, tokens, 1));
+    }
+  }
+
+  /** Attention over the tokens, c_proj, token 0: logits (B, out). */
+  private Tensor logitsOf(Tensor qkv, Tensor x) {
+    long b = x.dim(0);
+    try (Tensor a = Ops.attention(qkv.reshape(b, 3 * channels, tokens), heads, QkvLayout.NEW_ORDER);
+        Tensor proj = cProj.forward(a.reshape(b, channels, tokens, 1))) {
+      long out = proj.dim(1);
+      try (Tensor first = Copies.columns(proj.reshape(b * out, tokens), 0, 1)) {
+        return first.reshape(b, out).copyTo(x.device());
       }
     }
+  }
+
+  /**
+   * forward(x), keeping qkv for the backward, whose step takes the logits' gradient (B, out) and
+   * returns x's: token 0's gradient is scattered into zeros for c_proj, back through attention and
+   * qkv_proj; the positional embedding passes it unchanged; the mean token's share is spread as
+   * 1 / T over the positions it averaged and added to their own gradients.
+   */
+  Tensor record(Tensor x, Tape tape) {
+    long b = x.dim(0);
+    long t = tokens - 1;
+    long[] shape = x.shape();
+    Tensor qkv = tape.keep(qkvOf(x));
+    Tensor logits = tape.keep(logitsOf(qkv, x));
+    long out = logits.dim(1);
+    float scale = (float) (1.0 / Math.sqrt(channels / heads));
+    tape.push(dLogits -> {
+      Tensor rowsGrad;
+      try (Tensor rest = Tensor.zeros(x.device(), x.dtype(), b * out, tokens - 1);
+          Tensor dProj = Copies.concatDim1(dLogits.reshape(b * out, 1), rest);
+          Tensor da = cProj.backwardInput(dProj.reshape(b, out, tokens, 1), tokens, 1);
+          Tensor dqkv =
+              Grads.attentionBackward(
+                  qkv.reshape(b, 3 * channels, tokens), heads, QkvLayout.NEW_ORDER, scale, da.reshape(b, channels, tokens));
+          Tensor dSeq = qkvProj.backwardInput(dqkv.reshape(b, 3 * channels, tokens, 1), tokens, 1);
+          Tensor dMean = Copies.columns(dSeq.reshape(b * channels, tokens), 0, 1);
+          Tensor onesRow = Ops.fill(Tensor.empty(x.device(), x.dtype(), 1, t), 1f)) {
+        rowsGrad = Copies.columns(dSeq.reshape(b * channels, tokens), 1, tokens);
+        try {
+          Ops.gemm(false, false, 1f / t, dMean, onesRow, 1f, rowsGrad);
+        } catch (RuntimeException e) {
+          rowsGrad.close();
+          throw e;
+        }
+      }
+      try (rowsGrad) {
+        return rowsGrad.reshape(shape).copyTo(x.device()); // an owning tensor of x's shape
+      }
+    });
+    return logits;
   }
 }

@@ -1,5 +1,6 @@
 package org.guidance4j.nn.adm;
 
+import org.guidance4j.core.Grads;
 import org.guidance4j.core.Ops;
 import org.guidance4j.core.Tensor;
 import org.guidance4j.nn.Conv2d;
@@ -77,6 +78,70 @@ final class ResBlock implements TimestepBlock {
         }
       }
     }
+  }
+
+  /**
+   * The forward pass, keeping for the backward the out norm's input (h, or h + emb_out without
+   * scale-shift) and emb_out; the in norm's input is x itself. The gradient of the branch and of
+   * the skip connection are added; with DOWN both pass back through the 2x2 pool.
+   */
+  @Override
+  public Tensor record(Tensor x, Tensor embSilu, Tape tape) {
+    if (resample == Resample.UP) {
+      throw new UnsupportedOperationException("ResBlock: no backward pass through up-sampling");
+    }
+    boolean down = resample == Resample.DOWN;
+    long inH = x.dim(2);
+    long inW = x.dim(3);
+    Tensor h;
+    try (Tensor a = inNorm.forward(x, true)) {
+      if (down) {
+        try (Tensor r = Ops.avgPool2x2(a)) {
+          h = inConv.forward(r);
+        }
+      } else {
+        h = inConv.forward(a);
+      }
+    }
+    Tensor e = tape.keep(emb.forward(embSilu));
+    Tensor normIn; // the out norm's input
+    Tensor n;
+    if (scaleShift) {
+      normIn = tape.keep(h);
+      n = outNorm.forwardAdaptive(normIn, e, true);
+    } else {
+      try (h) {
+        normIn = tape.keep(Ops.addChannelBias(h, e));
+      }
+      n = outNorm.forward(normIn, true);
+    }
+    Tensor out;
+    try (n;
+        Tensor xs = down ? Ops.avgPool2x2(x) : null) {
+      Tensor skipIn = down ? xs : x;
+      if (skip == null) {
+        out = tape.keep(outConv.forward(n, skipIn));
+      } else {
+        try (Tensor s = skip.forward(skipIn)) {
+          out = tape.keep(outConv.forward(n, s));
+        }
+      }
+    }
+    long hh = normIn.dim(2);
+    long hw = normIn.dim(3);
+    tape.push(dOut -> {
+      try (Tensor dn = outConv.backwardInput(dOut, hh, hw);
+          Tensor dh = scaleShift ? outNorm.backwardAdaptive(normIn, e, dn, true) : outNorm.backward(normIn, dn, true);
+          Tensor dr = inConv.backwardInput(dh, hh, hw);
+          Tensor da = down ? Grads.avgPool2x2Backward(dr, inH, inW) : null;
+          Tensor dMain = inNorm.backward(x, down ? da : dr, true);
+          Tensor dSkipConv = skip == null ? null : skip.backwardInput(dOut, hh, hw);
+          Tensor dSkipPooled = down ? Grads.avgPool2x2Backward(skip == null ? dOut : dSkipConv, inH, inW) : null) {
+        Tensor dSkip = down ? dSkipPooled : skip == null ? dOut : dSkipConv;
+        return Ops.add(dMain, dSkip);
+      }
+    });
+    return out;
   }
 
   private Tensor resampled(Tensor t) {

@@ -1,5 +1,6 @@
 package org.guidance4j.nn.adm;
 
+import org.guidance4j.core.Grads;
 import org.guidance4j.core.Ops;
 import org.guidance4j.core.Tensor;
 import org.guidance4j.nn.Conv2d;
@@ -42,5 +43,17 @@ final class Resample implements TimestepBlock {
     try (u) {
       return conv.forward(u);
     }
+  }
+
+  @Override
+  public Tensor record(Tensor x, Tensor embSilu, Tape tape) {
+    if (up) {
+      throw new UnsupportedOperationException("Upsample has no backward pass (the classifier never up-samples)");
+    }
+    long h = x.dim(2);
+    long w = x.dim(3);
+    Tensor out = tape.keep(forward(x, embSilu));
+    tape.push(dy -> conv != null ? conv.backwardInput(dy, h, w) : Grads.avgPool2x2Backward(dy, h, w));
+    return out;
   }
 }

@@ -28,4 +28,13 @@ final class Sequential implements TimestepBlock {
     }
     return h;
   }
+
+  @Override
+  public Tensor record(Tensor x, Tensor embSilu, Tape tape) {
+    Tensor h = x;
+    for (TimestepBlock layer : layers) {
+      h = layer.record(h, embSilu, tape);
+    }
+    return h;
+  }
 }

@@ -12,4 +12,13 @@ interface TimestepBlock {
 
   /** Channels of this block's output. */
   long outChannels();
+
+  /**
+   * {@link #forward}, also recording on {@code tape} what the input gradient needs (one backward
+   * step). The result belongs to the tape (the caller does not close it), and x must stay open
+   * until the tape's backward pass has run.
+   */
+  default Tensor record(Tensor x, Tensor embSilu, Tape tape) {
+    throw new UnsupportedOperationException(getClass().getSimpleName() + " has no backward pass");
+  }
 }
