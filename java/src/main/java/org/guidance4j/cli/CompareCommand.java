@@ -11,6 +11,7 @@ import org.guidance4j.diffusion.AdmModel;
 import org.guidance4j.diffusion.DiffusionModel;
 import org.guidance4j.guidance.Guidance;
 import org.guidance4j.image.Images;
+import org.guidance4j.nn.adm.AdmClassifier;
 import org.guidance4j.sampling.Sampler;
 import org.guidance4j.sampling.SamplingRun;
 
@@ -26,7 +27,7 @@ final class CompareCommand {
             new Options(
                 "compare",
                 "Samples the same seeds and classes under several guidance settings, one row each, into one PNG."))
-        .option("rows", "list", "comma-separated METHOD[:SCALE] rows, METHOD none | cfg | auto", "none,cfg:1.5,cfg:3,cfg:6,auto:2,auto:3")
+        .option("rows", "list", "comma-separated METHOD[:SCALE] rows, METHOD none | cfg | auto | classifier", "none,cfg:1.5,cfg:3,cfg:6,auto:2,auto:3")
         .option("class", "list", "the classes of the columns (default: the first 10 classes)", null)
         .option("per-class", "N", "samples of each class per row", "1")
         .option("seed", "N", "seed of the noise (the same in every row)", "0")
@@ -66,8 +67,13 @@ final class CompareCommand {
     if (needsGuide && !o.has("guide-model")) {
       throw new UsageException("rows with auto need --guide-model");
     }
+    boolean needsClassifier = rows.stream().anyMatch(r -> r.method().equals("classifier"));
+    if (needsClassifier && !o.has("classifier")) {
+      throw new UsageException("rows with classifier need --classifier");
+    }
     try (DiffusionModel model = AdmModel.load(modelPath, device, dtype);
-        DiffusionModel guide = needsGuide ? AdmModel.load(o.path("guide-model"), device, dtype) : null) {
+        DiffusionModel guide = needsGuide ? AdmModel.load(o.path("guide-model"), device, dtype) : null;
+        AdmClassifier classifier = needsClassifier ? AdmClassifier.load(o.path("classifier"), device, dtype) : null) {
       long[] classes = classes(o, model);
       int perRow = classes.length * perClass;
       long[] labels = new long[perRow];
@@ -80,7 +86,7 @@ final class CompareCommand {
       long start = System.nanoTime();
       for (int r = 0; r < rows.size(); r++) {
         Row row = rows.get(r);
-        Guidance g = SamplingFlags.guidance(o, row.method(), row.scale(), model, guide);
+        Guidance g = SamplingFlags.guidance(o, row.method(), row.scale(), model, guide, classifier);
         System.err.println("row " + (r + 1) + "/" + rows.size() + ": " + g.describe());
         try (Tensor s =
             SamplingRun.of(model).sampler(sampler).guidance(g).batch(o.integer("batch")).listener(new ProgressBar(System.err))
@@ -104,8 +110,8 @@ final class CompareCommand {
     for (String part : spec.split(",")) {
       String[] ms = part.strip().split(":");
       String method = ms[0];
-      if (!List.of("none", "cfg", "auto").contains(method) || ms.length > 2 || (method.equals("none") && ms.length > 1)) {
-        throw new UsageException("--rows: '" + part + "' is not METHOD[:SCALE] with METHOD none, cfg or auto");
+      if (!List.of("none", "cfg", "auto", "classifier").contains(method) || ms.length > 2 || (method.equals("none") && ms.length > 1)) {
+        throw new UsageException("--rows: '" + part + "' is not METHOD[:SCALE] with METHOD none, cfg, auto or classifier");
       }
       double scale;
       try {

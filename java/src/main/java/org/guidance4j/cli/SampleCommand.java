@@ -12,6 +12,7 @@ import org.guidance4j.diffusion.DiffusionModel;
 import org.guidance4j.guidance.Guidance;
 import org.guidance4j.io.Npy;
 import org.guidance4j.io.NpyArray;
+import org.guidance4j.nn.adm.AdmClassifier;
 import org.guidance4j.sampling.Sampler;
 import org.guidance4j.sampling.SamplingRun;
 
@@ -56,10 +57,11 @@ final class SampleCommand {
       throw new UsageException("--batch must be >= 1, got " + batch);
     }
     try (DiffusionModel model = AdmModel.load(modelPath, device, dtype);
-        DiffusionModel guide = o.has("guide-model") ? AdmModel.load(o.path("guide-model"), device, dtype) : null) {
+        DiffusionModel guide = o.has("guide-model") ? AdmModel.load(o.path("guide-model"), device, dtype) : null;
+        AdmClassifier classifier = o.has("classifier") ? AdmClassifier.load(o.path("classifier"), device, dtype) : null) {
       List<Long> listed = new ArrayList<>();
       long[] labels = labels(o, model, n, seed, listed);
-      Guidance guidance = SamplingFlags.guidance(o, method, scale, model, guide);
+      Guidance guidance = SamplingFlags.guidance(o, method, scale, model, guide, classifier);
       SamplingRun run = SamplingRun.of(model).sampler(sampler).guidance(guidance).batch(batch).listener(new ProgressBar(System.err));
       long start = System.nanoTime();
       Tensor samples;

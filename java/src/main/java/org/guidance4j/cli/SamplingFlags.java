@@ -8,6 +8,8 @@ import org.guidance4j.diffusion.schedule.EdmChurn;
 import org.guidance4j.diffusion.schedule.EdmSchedule;
 import org.guidance4j.guidance.Autoguidance;
 import org.guidance4j.guidance.ClassifierFree;
+import org.guidance4j.guidance.ClassifierGuidance;
+import org.guidance4j.nn.adm.AdmClassifier;
 import org.guidance4j.guidance.Guidance;
 import org.guidance4j.guidance.Interval;
 import org.guidance4j.guidance.Unguided;
@@ -104,7 +106,8 @@ final class SamplingFlags {
   /**
    * @param guide the guiding model for "auto" (may be null otherwise)
    */
-  static Guidance guidance(Options o, String method, double scale, DiffusionModel model, DiffusionModel guide) {
+  static Guidance guidance(
+      Options o, String method, double scale, DiffusionModel model, DiffusionModel guide, AdmClassifier classifier) {
     Guidance inner =
         switch (method) {
           case "none" -> new Unguided(model);
@@ -115,10 +118,17 @@ final class SamplingFlags {
             }
             yield new Autoguidance(model, guide, scale);
           }
-          case "classifier" ->
-              throw new UnsupportedOperationException(
-                  "classifier guidance is not available yet: it needs the classifier's input gradient"
-                      + " (a backward pass), which this version does not implement; use --guidance cfg or auto");
+          case "classifier" -> {
+            if (classifier == null) {
+              throw new UsageException("--guidance classifier needs --classifier (a noise-aware classifier)");
+            }
+            if (classifier.config().outChannels() != model.numClasses()) {
+              throw new UsageException(
+                  "--classifier predicts " + classifier.config().outChannels() + " classes but the model has "
+                      + model.numClasses());
+            }
+            yield new ClassifierGuidance(new Unguided(model), classifier::inputGradient, scale);
+          }
           default -> throw new UsageException("--guidance must be none, cfg, classifier or auto, got '" + method + "'");
         };
     if (!o.has("interval") || method.equals("none")) {

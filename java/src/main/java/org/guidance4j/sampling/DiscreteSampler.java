@@ -3,12 +3,13 @@ package org.guidance4j.sampling;
 import org.guidance4j.core.GuidedStepCoefficients;
 import org.guidance4j.core.Ops;
 import org.guidance4j.core.Tensor;
-import org.guidance4j.core.UnsupportedOnDeviceException;
+import org.guidance4j.core.Grads;
 import org.guidance4j.diffusion.DiffusionModel;
 import org.guidance4j.diffusion.schedule.ClassifierGuidanceFactors;
 import org.guidance4j.diffusion.schedule.DdimStep;
 import org.guidance4j.diffusion.schedule.DdpmStep;
 import org.guidance4j.diffusion.schedule.DiscreteDiffusion;
+import org.guidance4j.diffusion.schedule.LearnedRange;
 import org.guidance4j.diffusion.schedule.Prediction;
 import org.guidance4j.diffusion.schedule.Respacing;
 import org.guidance4j.diffusion.schedule.StepCoefficients;
@@ -62,7 +63,17 @@ public final class DiscreteSampler implements Sampler {
    * (1 - abar_t)/sqrt(abar_t) G, which moves the DDIM update by q0 times that.
    */
   private void applyClassifierGradient(
-      Tensor x, Tensor g, DiscreteDiffusion d, int i, StepCoefficients c, VarianceType variance) {
+      Tensor x, Tensor g, DiscreteDiffusion d, int i, StepCoefficients c, VarianceType variance, Tensor std) {
+    if (kind == Kind.DDPM && variance == VarianceType.LEARNED_RANGE) {
+      // x += var * G with var = std^2 per element: the fused step's product term std * noise,
+      // once with noise = std (giving var), once with noise = G
+      GuidedStepCoefficients product = new GuidedStepCoefficients(1f, 0f, 0f, 0f, 0f, 0f, 1f);
+      try (Tensor var = Ops.guidedStep(std, std, null, product, std, std);
+          Tensor shift = Ops.guidedStep(g, g, null, product, g, var)) {
+        Ops.axpbyInto(1f, x, 1f, shift, x);
+      }
+      return;
+    }
     double factor =
         kind == Kind.DDPM
             ? ClassifierGuidanceFactors.meanFactor(d, i, variance)
@@ -70,17 +81,22 @@ public final class DiscreteSampler implements Sampler {
     Ops.axpbyInto(1f, x, (float) factor, g, x);
   }
 
+  /** The learned std is needed for the noise, and for condition_mean's var * G (also at t = 0). */
+  private boolean needsStd(VarianceType variance, Tensor z, GuidedOutput g) {
+    return kind == Kind.DDPM && variance == VarianceType.LEARNED_RANGE && (z != null || g.gradient() != null);
+  }
+
+  /** exp(0.5 * log var) of guided-diffusion's learned-range variance, from the model's v channels. */
+  private static Tensor learnedStd(GuidedOutput g, DiscreteDiffusion d, int i) {
+    LearnedRange range = LearnedRange.of(d, i);
+    return Grads.learnedRangeStd(g.v(), (float) range.minLog(), (float) range.maxLog());
+  }
+
   @Override
   public Tensor run(DiffusionModel model, Guidance guidance, Tensor x0, long[] labels, Noise noise, StepHook hook) {
     Respacing r = Respacing.of(model.diffusion().betas(), respacing);
     DiscreteDiffusion d = r.diffusion();
     VarianceType variance = VarianceType.fromFlags(model.learnedSigma(), model.sigmaSmall());
-    if (kind == Kind.DDPM && variance == VarianceType.LEARNED_RANGE) {
-      // needs a per-element exp of the learned log-variance: not yet a native op
-      throw new UnsupportedOnDeviceException(
-          "DiscreteSampler",
-          "DDPM with a learned-sigma model is not implemented yet; use the DDIM sampler (--sampler ddim)");
-    }
     int steps = r.steps();
     Tensor x = x0.copyTo(x0.device());
     try {
@@ -89,14 +105,15 @@ public final class DiscreteSampler implements Sampler {
         StepCoefficients c =
             kind == Kind.DDPM ? DdpmStep.of(d, i, Prediction.EPSILON, variance) : DdimStep.of(d, i, Prediction.EPSILON, eta);
         try (GuidedOutput g = guidance.evaluate(x, (float) r.networkTimestep(i, false), d.sigma(i), labels);
-            Tensor z = c.qn() != 0 ? noise.normal(x.device(), Noise.step(k), x.shape()) : null) {
+            Tensor z = c.qn() != 0 ? noise.normal(x.device(), Noise.step(k), x.shape()) : null;
+            Tensor std = needsStd(variance, z, g) ? learnedStd(g, d, i) : null) {
           GuidedStepCoefficients gc =
               new GuidedStepCoefficients(
                   g.scale(), (float) c.px(), (float) c.pg(), clipDenoised ? 1f : 0f,
                   (float) c.qx(), (float) c.q0(), (float) c.qn());
-          Ops.guidedStepInto(x, g.a(), g.b(), gc, z, null, x, null);
+          Ops.guidedStepInto(x, g.a(), g.b(), gc, z, z == null ? null : std, x, null);
           if (g.gradient() != null) {
-            applyClassifierGradient(x, g.gradient(), d, i, c, variance);
+            applyClassifierGradient(x, g.gradient(), d, i, c, variance, std);
           }
         }
         hook.afterStep(k + 1, steps);
