@@ -2,6 +2,7 @@
 // the exception-to-status guard, and the argument checks every entry point uses.
 #pragma once
 
+#include <cmath>
 #include <new>
 #include <string>
 
@@ -80,6 +81,23 @@ inline void need_distinct(const void* a, const char* an, const void* b, const ch
   if (a != nullptr && a == b) {
     fail(G4J_ERR_INVALID_ARGUMENT, "'%s' must not alias '%s'", an, bn);
   }
+}
+
+// Hands validated arguments to the stream's backend (the CUDA device made current first).
+template <class Args>
+void run(g4j_stream* s, const Args& args, void (*cpu_op)(const Args&),
+         void (*cuda_op)(cuda::Stream, const Args&)) {
+  if (s->device < 0) {
+    cpu_op(args);
+  } else {
+    cuda::set_device(s->device);
+    cuda_op(s->cuda_stream, args);
+  }
+}
+#define G4J_RUN(stream, op, args) ::g4j::run(stream, args, &cpu::op, &cuda::op)
+
+inline void need_finite(float v, const char* name) {
+  if (!std::isfinite(v)) fail(G4J_ERR_INVALID_ARGUMENT, "%s must be finite, got %g", name, v);
 }
 
 }  // namespace g4j

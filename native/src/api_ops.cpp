@@ -1,30 +1,8 @@
 // C API: the ops. Each entry validates its arguments once, here, with messages that name the
 // argument and the values, and then hands a plain struct to the stream's backend.
-#include <cmath>
-
 #include "api_boundary.h"
 
 using namespace g4j;
-
-namespace {
-
-template <class Args>
-void run(g4j_stream* s, const Args& args, void (*cpu_op)(const Args&),
-         void (*cuda_op)(cuda::Stream, const Args&)) {
-  if (s->device < 0) {
-    cpu_op(args);
-  } else {
-    cuda::set_device(s->device);
-    cuda_op(s->cuda_stream, args);
-  }
-}
-#define G4J_RUN(stream, op, args) run(stream, args, &cpu::op, &cuda::op)
-
-void need_finite(float v, const char* name) {
-  if (!std::isfinite(v)) fail(G4J_ERR_INVALID_ARGUMENT, "%s must be finite, got %g", name, v);
-}
-
-}  // namespace
 
 extern "C" {
 
