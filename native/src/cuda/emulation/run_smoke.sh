@@ -2,7 +2,7 @@
 # Builds the library with the CUDA backend's kernels compiled as C++ under emulation (emu.h)
 # and runs the project's smoke CLI on its "cuda" backend, so the kernels' index arithmetic is
 # checked against the float64 references on a machine without a GPU. Slow (one std::thread
-# per CUDA thread): --quick takes a few minutes on two cores.
+# per CUDA thread): --quick takes about ten minutes on two cores; the default set far longer.
 #
 # Usage, from the repository root: sh native/src/cuda/emulation/run_smoke.sh [g4j_smoke args]
 # Environment: BUILD (default /tmp/g4j-cuda-emulation), CUDA_HOME (default /usr/local/cuda, for
@@ -13,17 +13,17 @@ HERE=native/src/cuda/emulation
 BUILD=${BUILD:-/tmp/g4j-cuda-emulation}
 CUDA_HOME=${CUDA_HOME:-/usr/local/cuda}
 CXX=${CXX:-g++}
+# Everything is rebuilt: objects depend on headers (ops.h) that a timestamp check would miss.
+rm -rf "$BUILD/obj"
 mkdir -p "$BUILD/obj"
 
 COMMON="-std=c++20 -O2 -fPIC -I$ROOT/native/include -I$ROOT/native/src -I$CUDA_HOME/include"
 KERNEL="$COMMON -Wno-unknown-pragmas -include $ROOT/$HERE/emu.h -I$ROOT/native/src/cuda"
 
 for f in native/src/*.cpp native/src/cpu/*.cpp; do
-  o="$BUILD/obj/core_$(basename "$f" .cpp).o"
-  if [ ! -f "$o" ] || [ "$f" -nt "$o" ]; then
-    $CXX $COMMON -march=native -ffp-contract=fast -DG4J_BUILDING_LIBRARY -DG4J_WITH_CUDA \
-      -c "$f" -o "$o"
-  fi
+  o="$BUILD/obj/$(echo "$f" | tr / _ | sed 's/\.cpp$/.o/')"
+  $CXX $COMMON -march=native -ffp-contract=fast -DG4J_BUILDING_LIBRARY -DG4J_WITH_CUDA \
+    -c "$f" -o "$o"
 done
 $CXX $COMMON -c $HERE/emu_runtime.cpp -o "$BUILD/obj/emu_runtime.o"
 $CXX $KERNEL -c $HERE/emu.cpp -o "$BUILD/obj/emu.o"
