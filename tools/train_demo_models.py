@@ -188,6 +188,9 @@ class Ema:
                 self.shadow[k].copy_(v)
 
 
+WARMUP_STEPS = 200
+
+
 def lr_at(step, steps, lr, warmup, cosine):
     if step < warmup:
         return lr * (step + 1) / warmup
@@ -205,9 +208,9 @@ def train(name, model, loss_fn, train_set, steps, batch, lr, seed, ema_decay, co
           snapshot=None, snapshot_every=0):
     """Generic loop; loss_fn(model, x0, y, gen) -> scalar. Returns (model to ship, history dict).
 
-    snapshot(step, state_dict of the EMA) is called every snapshot_every steps. With a constant
-    learning rate the run is, up to step k, the same as a run of k steps (once k >= 2000, where the
-    warm-up length stops depending on the step count), so a snapshot stands for a shorter run."""
+    snapshot(step, EMA state dict, history so far) is called every snapshot_every steps. The warm-up
+    does not depend on the step count, so with a constant learning rate a run is, up to step k, the
+    same as a run of k steps: a snapshot stands for a shorter run."""
     gen = torch.Generator().manual_seed(seed + 1)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
     ema = Ema(model, ema_decay) if ema_decay else None
@@ -224,7 +227,7 @@ def train(name, model, loss_fn, train_set, steps, batch, lr, seed, ema_decay, co
         if shift:
             x0 = digits_data.random_shift(x0, gen, shift)
         for g in opt.param_groups:
-            g["lr"] = lr_at(step, steps, lr, warmup=min(200, steps // 10), cosine=cosine_lr)
+            g["lr"] = lr_at(step, steps, lr, warmup=WARMUP_STEPS, cosine=cosine_lr)
         loss = loss_fn(model, x0, y, gen)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -349,7 +352,7 @@ def run_unet(args, name, flags, steps, seed_offset, train_set, test_set, abar):
         training = {
             "what": "eps-prediction DDPM training, class dropout to the null label, EMA weights shipped",
             "steps": done_steps, "batch": args.batch, "optimizer": "AdamW", "lr": args.lr, "weight_decay": 0.0,
-            "lr_schedule": "linear warm-up over min(200, steps/10) steps, then constant", "grad_clip_norm": 1.0,
+            "lr_schedule": f"linear warm-up over {WARMUP_STEPS} steps, then constant", "grad_clip_norm": 1.0,
             "ema_decay": args.ema_decay, "p_uncond": args.p_uncond, "null_label": flags["num_classes"],
             "augmentation": f"random shift of up to {args.shift} px (16x16 pixels), border filled with -1",
             "seed": args.seed + seed_offset, "final_train_loss": hist["history"][-1]["loss"],
@@ -391,7 +394,7 @@ def run_classifier(args, train_set, test_set, abar):
     training = {
         "what": "cross-entropy on x_t, t uniform over the 1000 cosine-schedule steps (guided-diffusion's classifier_train)",
         "steps": steps, "batch": args.batch, "optimizer": "AdamW", "lr": args.classifier_lr, "weight_decay": 0.0,
-        "lr_schedule": "linear warm-up over min(200, steps/10) steps, then cosine decay to 0", "grad_clip_norm": 1.0,
+        "lr_schedule": f"linear warm-up over {WARMUP_STEPS} steps, then cosine decay to 0", "grad_clip_norm": 1.0,
         "ema_decay": None, "augmentation": f"random shift of up to {args.shift} px (16x16 pixels), border filled with -1",
         "seed": args.seed + 20, "final_train_loss": hist["history"][-1]["loss"],
         "heldout_accuracy": acc, "heldout_accuracy_note": "clean: x_0 at t=0; t=k: x_k = q_sample(x_0), 8 noise draws",
