@@ -188,7 +188,10 @@ class Ema:
                 self.shadow[k].copy_(v)
 
 
-WARMUP_STEPS = 200
+def warmup_steps(steps, fixed):
+    """--warmup N, or by default min(200, steps // 10) (what the shipped models were trained with;
+    a fixed N makes a snapshot at step k equal to a run of k steps)."""
+    return fixed if fixed is not None else min(200, steps // 10)
 
 
 def lr_at(step, steps, lr, warmup, cosine):
@@ -205,12 +208,12 @@ def param_count(model):
 
 
 def train(name, model, loss_fn, train_set, steps, batch, lr, seed, ema_decay, cosine_lr, log_every, shift,
-          snapshot=None, snapshot_every=0):
+          snapshot=None, snapshot_every=0, warmup=None):
     """Generic loop; loss_fn(model, x0, y, gen) -> scalar. Returns (model to ship, history dict).
 
-    snapshot(step, EMA state dict, history so far) is called every snapshot_every steps. The warm-up
-    does not depend on the step count, so with a constant learning rate a run is, up to step k, the
-    same as a run of k steps: a snapshot stands for a shorter run."""
+    snapshot(step, EMA state dict, history so far) is called every snapshot_every steps. With a fixed
+    warm-up (--warmup) and a constant learning rate a run is, up to step k, the same as a run of k
+    steps: a snapshot stands for a shorter run."""
     gen = torch.Generator().manual_seed(seed + 1)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
     ema = Ema(model, ema_decay) if ema_decay else None
@@ -227,7 +230,7 @@ def train(name, model, loss_fn, train_set, steps, batch, lr, seed, ema_decay, co
         if shift:
             x0 = digits_data.random_shift(x0, gen, shift)
         for g in opt.param_groups:
-            g["lr"] = lr_at(step, steps, lr, warmup=WARMUP_STEPS, cosine=cosine_lr)
+            g["lr"] = lr_at(step, steps, lr, warmup=warmup_steps(steps, warmup), cosine=cosine_lr)
         loss = loss_fn(model, x0, y, gen)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -352,7 +355,7 @@ def run_unet(args, name, flags, steps, seed_offset, train_set, test_set, abar):
         training = {
             "what": "eps-prediction DDPM training, class dropout to the null label, EMA weights shipped",
             "steps": done_steps, "batch": args.batch, "optimizer": "AdamW", "lr": args.lr, "weight_decay": 0.0,
-            "lr_schedule": f"linear warm-up over {WARMUP_STEPS} steps, then constant", "grad_clip_norm": 1.0,
+            "lr_schedule": f"linear warm-up over {warmup_steps(steps, args.warmup)} steps, then constant", "grad_clip_norm": 1.0,
             "ema_decay": args.ema_decay, "p_uncond": args.p_uncond, "null_label": flags["num_classes"],
             "augmentation": f"random shift of up to {args.shift} px (16x16 pixels), border filled with -1",
             "seed": args.seed + seed_offset, "final_train_loss": hist["history"][-1]["loss"],
@@ -375,7 +378,8 @@ def run_unet(args, name, flags, steps, seed_offset, train_set, test_set, abar):
     model, hist = train(name, model, diffusion_loss(abar, args.p_uncond, flags["num_classes"]), train_set, steps,
                         args.batch, args.lr, args.seed + seed_offset, args.ema_decay, cosine_lr=False,
                         log_every=args.log_every, shift=args.shift,
-                        snapshot=snapshot if args.snapshot_dir else None, snapshot_every=args.snapshot_every)
+                        snapshot=snapshot if args.snapshot_dir else None, snapshot_every=args.snapshot_every,
+                        warmup=args.warmup)
     finish(os.path.join(args.out, name), model, steps, hist)
 
 
@@ -386,7 +390,8 @@ def run_classifier(args, train_set, test_set, abar):
     steps = args.classifier_steps
     print(f"[{name}] {param_count(model)} parameters, {steps} steps of batch {args.batch}", flush=True)
     model, hist = train(name, model, classifier_loss(abar), train_set, steps, args.batch, args.classifier_lr,
-                        args.seed + 20, ema_decay=0, cosine_lr=True, log_every=args.log_every, shift=args.shift)
+                        args.seed + 20, ema_decay=0, cosine_lr=True, log_every=args.log_every, shift=args.shift,
+                        warmup=args.warmup)
     acc = {"clean": classifier_accuracy(model, test_set.images, test_set.labels, abar, None, 0, 1)}
     for t in (0, 250, 500, 750, 900):
         acc[f"t={t}"] = classifier_accuracy(model, test_set.images, test_set.labels, abar, t, args.seed + 77, 8)
@@ -394,7 +399,7 @@ def run_classifier(args, train_set, test_set, abar):
     training = {
         "what": "cross-entropy on x_t, t uniform over the 1000 cosine-schedule steps (guided-diffusion's classifier_train)",
         "steps": steps, "batch": args.batch, "optimizer": "AdamW", "lr": args.classifier_lr, "weight_decay": 0.0,
-        "lr_schedule": f"linear warm-up over {WARMUP_STEPS} steps, then cosine decay to 0", "grad_clip_norm": 1.0,
+        "lr_schedule": f"linear warm-up over {warmup_steps(steps, args.warmup)} steps, then cosine decay to 0", "grad_clip_norm": 1.0,
         "ema_decay": None, "augmentation": f"random shift of up to {args.shift} px (16x16 pixels), border filled with -1",
         "seed": args.seed + 20, "final_train_loss": hist["history"][-1]["loss"],
         "heldout_accuracy": acc, "heldout_accuracy_note": "clean: x_0 at t=0; t=k: x_k = q_sample(x_0), 8 noise draws",
@@ -435,6 +440,8 @@ def main(argv=None):
     p.add_argument("--weak-steps", type=int, default=None, help="weak U-Net steps (default: steps // 4)")
     p.add_argument("--classifier-steps", type=int, default=3000)
     p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--warmup", type=int, default=None,
+                   help="learning-rate warm-up steps (default min(200, steps // 10), as the shipped models)")
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--classifier-lr", type=float, default=1e-3)
     p.add_argument("--ema-decay", type=float, default=0.999)
