@@ -7,6 +7,7 @@ import org.guidance4j.core.Device;
 import org.guidance4j.core.Tensor;
 import org.guidance4j.diffusion.schedule.BetaSchedule;
 import org.guidance4j.diffusion.schedule.DiscreteDiffusion;
+import org.guidance4j.diffusion.schedule.DiscreteSigmas;
 import org.guidance4j.io.ModelFiles;
 import org.guidance4j.nn.adm.AdmConfig;
 import org.guidance4j.nn.adm.AdmUNet;
@@ -15,11 +16,13 @@ import org.guidance4j.nn.adm.AdmUNet;
 public final class AdmModel implements DiffusionModel {
   private final AdmUNet net;
   private final DiscreteDiffusion diffusion;
+  private final DiscreteSigmas sigmas;
   private final boolean sigmaSmall;
 
   private AdmModel(AdmUNet net, DiscreteDiffusion diffusion, boolean sigmaSmall) {
     this.net = net;
     this.diffusion = diffusion;
+    this.sigmas = new DiscreteSigmas(diffusion);
     this.sigmaSmall = sigmaSmall;
   }
 
@@ -75,6 +78,11 @@ public final class AdmModel implements DiffusionModel {
   @Override
   public DiscreteDiffusion diffusion() {
     return diffusion;
+  }
+
+  @Override
+  public float noiseInput(double sigma) {
+    return (float) sigmas.fractionalTimestep(sigma);
   }
 
   @Override

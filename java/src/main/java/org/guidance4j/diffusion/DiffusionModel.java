@@ -3,12 +3,20 @@ package org.guidance4j.diffusion;
 import org.guidance4j.core.Device;
 import org.guidance4j.core.Tensor;
 import org.guidance4j.diffusion.schedule.DiscreteDiffusion;
+import org.guidance4j.diffusion.schedule.Prediction;
 
 /**
- * A network trained on a discrete variance-preserving diffusion that predicts eps (guided-diffusion's
- * models), seen by the samplers: its raw output at an original timestep index, and the schedule it
- * was trained with. Learned-sigma models append the variance interpolation v as the second half of
- * the channels.
+ * A denoising network as the samplers and guidance methods see it.
+ *
+ * <p>Every model takes its input in variance-preserving scaling, x_vp = x / sqrt(1 + sigma^2) for
+ * EDM's x = y + sigma n (for a discrete model that is x_t itself), and the noise input that
+ * {@link #noiseInput} maps sigma to. Its raw output's first C channels are the {@link #prediction}
+ * (eps, x0 or v); learned-sigma models append the variance interpolation v_var as C more channels.
+ *
+ * <p>Discrete models (guided-diffusion's) have the {@link #diffusion} they were trained on and take
+ * the original timestep index as noise input, so the DDPM/DDIM samplers run them; every model runs
+ * under the EDM samplers through its denoiser view ({@link DenoiserView}). Continuous models
+ * (EDM2's preconditioned networks) predict x0 = D(x; sigma) and take sigma itself.
  */
 public interface DiffusionModel extends AutoCloseable {
   Device device();
@@ -29,11 +37,35 @@ public interface DiffusionModel extends AutoCloseable {
     return false;
   }
 
-  /** The training diffusion (all original timesteps). */
+  /** What the first C output channels predict. */
+  default Prediction prediction() {
+    return Prediction.EPSILON;
+  }
+
+  /** Whether the model has a discrete training {@link #diffusion} (so DDPM and DDIM can run it). */
+  default boolean discrete() {
+    return true;
+  }
+
+  /**
+   * The training diffusion (all original timesteps) of a discrete model.
+   *
+   * @throws UnsupportedOperationException for a continuous model, naming it
+   */
   DiscreteDiffusion diffusion();
 
-  /** Raw output (N, C or 2C, H, W) for x (N, C, H, W) at network timesteps t and labels (or null). */
-  Tensor forward(Tensor x, float[] timesteps, long[] labels);
+  /**
+   * The noise input at EDM noise level sigma: for a discrete model the original timestep,
+   * fractional, linear in log sigma between its two neighbours (k-diffusion's sigma_to_t); for a
+   * continuous model sigma itself.
+   */
+  float noiseInput(double sigma);
+
+  /**
+   * Raw output (N, C or 2C, H, W) for x_vp (N, C, H, W) at the given noise inputs (one per sample:
+   * timesteps for discrete models, sigmas for continuous ones) and labels (or null).
+   */
+  Tensor forward(Tensor x, float[] noiseInputs, long[] labels);
 
   @Override
   void close();

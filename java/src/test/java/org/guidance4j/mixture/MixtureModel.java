@@ -73,6 +73,11 @@ final class MixtureModel implements DiffusionModel {
   }
 
   @Override
+  public float noiseInput(double sigma) {
+    return (float) sigmas.fractionalTimestep(sigma);
+  }
+
+  @Override
   public boolean learnedSigma() {
     return false;
   }
