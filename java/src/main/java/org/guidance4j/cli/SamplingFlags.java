@@ -6,6 +6,8 @@ import org.guidance4j.core.Device;
 import org.guidance4j.diffusion.DiffusionModel;
 import org.guidance4j.diffusion.schedule.EdmChurn;
 import org.guidance4j.diffusion.schedule.EdmSchedule;
+import org.guidance4j.diffusion.schedule.LogSnrSigmas;
+import org.guidance4j.diffusion.schedule.SigmaSchedule;
 import org.guidance4j.guidance.Autoguidance;
 import org.guidance4j.guidance.ClassifierFree;
 import org.guidance4j.guidance.ClassifierGuidance;
@@ -33,6 +35,7 @@ final class SamplingFlags {
         .option("sigma-min", "x", "EDM lowest noise level", "0.002")
         .option("sigma-max", "x", "EDM highest noise level", "80")
         .option("rho", "x", "EDM step-spacing exponent", "7")
+        .option("sigma-schedule", "name", "EDM noise levels: karras (rho-warped, EDM2's) | logsnr (uniform in Ho & Salimans' log-SNR time; ignores --rho)", "karras")
         .option("s-churn", "x", "EDM stochastic churn", "0")
         .option("interval", "lo,hi", "guide only for sigma in (lo, hi]; outside, the main model alone", null)
         .option("device", "name", "cpu | cuda | cuda:N | auto (CUDA when present)", "auto")
@@ -77,7 +80,14 @@ final class SamplingFlags {
         if (o.has("timestep-respacing")) {
           throw new UsageException("--timestep-respacing applies to ddpm/ddim; use --steps with " + name);
         }
-        EdmSchedule s = new EdmSchedule(o.number("sigma-min"), o.number("sigma-max"), o.number("rho"), steps == null ? 32 : steps);
+        int n = steps == null ? 32 : steps;
+        SigmaSchedule s =
+            switch (o.string("sigma-schedule")) {
+              case "karras" -> new EdmSchedule(o.number("sigma-min"), o.number("sigma-max"), o.number("rho"), n);
+              case "logsnr" -> LogSnrSigmas.hoSalimans(o.number("sigma-min"), o.number("sigma-max"), n);
+              default -> throw new UsageException(
+                  "--sigma-schedule must be karras or logsnr, got '" + o.string("sigma-schedule") + "'");
+            };
         yield new EdmSampler(name.equals("heun"), s, new EdmChurn(o.number("s-churn"), 0, Double.POSITIVE_INFINITY, 1));
       }
       default -> throw new UsageException("--sampler must be ddpm, ddim, heun or euler, got '" + name + "'");
@@ -121,6 +131,11 @@ final class SamplingFlags {
           case "classifier" -> {
             if (classifier == null) {
               throw new UsageException("--guidance classifier needs --classifier (a noise-aware classifier)");
+            }
+            if (!model.discrete()) {
+              throw new UsageException(
+                  "--guidance classifier needs a discrete-time model (the classifier takes its timesteps);"
+                      + " this model is continuous-time");
             }
             if (classifier.config().outChannels() != model.numClasses()) {
               throw new UsageException(

@@ -8,36 +8,71 @@ import org.guidance4j.core.Tensor;
 import org.guidance4j.diffusion.schedule.BetaSchedule;
 import org.guidance4j.diffusion.schedule.DiscreteDiffusion;
 import org.guidance4j.diffusion.schedule.DiscreteSigmas;
+import org.guidance4j.diffusion.schedule.Prediction;
+import org.guidance4j.io.ModelConfig;
+import org.guidance4j.io.ModelConfigException;
 import org.guidance4j.io.ModelFiles;
 import org.guidance4j.nn.adm.AdmConfig;
 import org.guidance4j.nn.adm.AdmUNet;
 
-/** A guided-diffusion U-Net with the diffusion flags of its config.json (noise_schedule, diffusion_steps). */
+/**
+ * A guided-diffusion U-Net with the diffusion flags of its config.json: noise_schedule,
+ * diffusion_steps, learn_sigma, sigma_small, predict_xstart, rescale_timesteps (plus our
+ * "prediction": "v" for v-prediction networks).
+ */
 public final class AdmModel implements DiffusionModel {
   private final AdmUNet net;
   private final DiscreteDiffusion diffusion;
   private final DiscreteSigmas sigmas;
   private final boolean sigmaSmall;
+  private final Prediction prediction;
+  private final float timeScale;
 
-  private AdmModel(AdmUNet net, DiscreteDiffusion diffusion, boolean sigmaSmall) {
+  private AdmModel(AdmUNet net, DiscreteDiffusion diffusion, boolean sigmaSmall, Prediction prediction, float timeScale) {
     this.net = net;
     this.diffusion = diffusion;
     this.sigmas = new DiscreteSigmas(diffusion);
     this.sigmaSmall = sigmaSmall;
+    this.prediction = prediction;
+    this.timeScale = timeScale;
   }
 
   public static AdmModel load(Path model, Device device, DType dtype) throws IOException {
     var config = ModelFiles.resolve(model).readConfig();
-    if (config.getBoolean("predict_xstart", false)) {
-      throw new IllegalArgumentException(config.source() + ": predict_xstart models are not supported yet");
-    }
-    if (config.getBoolean("rescale_timesteps", false)) {
-      throw new IllegalArgumentException(config.source() + ": rescale_timesteps models are not supported yet");
-    }
+    Prediction prediction = prediction(config);
     BetaSchedule schedule = BetaSchedule.named(config.getString("noise_schedule", "linear"));
-    DiscreteDiffusion d = new DiscreteDiffusion(schedule.betas(config.getInt("diffusion_steps", 1000)));
+    int steps = config.getInt("diffusion_steps", 1000);
+    DiscreteDiffusion d = new DiscreteDiffusion(schedule.betas(steps));
+    // guided-diffusion's rescale_timesteps feeds the network t * 1000 / diffusion_steps
+    float timeScale = config.getBoolean("rescale_timesteps", false) ? 1000f / steps : 1f;
     // sigma_small is an argument of guided-diffusion's create_gaussian_diffusion (false in its scripts)
-    return new AdmModel(AdmUNet.load(model, device, dtype), d, config.getBoolean("sigma_small", false));
+    return new AdmModel(
+        AdmUNet.load(model, device, dtype), d, config.getBoolean("sigma_small", false), prediction, timeScale);
+  }
+
+  /**
+   * guided-diffusion's {@code predict_xstart} flag, or our {@code "prediction": "eps" | "x0" | "v"}
+   * (v-prediction has no guided-diffusion flag); both given must agree.
+   */
+  static Prediction prediction(ModelConfig config) {
+    boolean xstart = config.getBoolean("predict_xstart", false);
+    if (!config.has("prediction")) {
+      return xstart ? Prediction.START_X : Prediction.EPSILON;
+    }
+    String name = config.getString("prediction", "eps");
+    Prediction p =
+        switch (name) {
+          case "eps" -> Prediction.EPSILON;
+          case "x0" -> Prediction.START_X;
+          case "v" -> Prediction.VELOCITY;
+          default -> throw new ModelConfigException(
+              config.source(), "prediction", "must be \"eps\", \"x0\" or \"v\", got \"" + name + "\"");
+        };
+    if (xstart && p != Prediction.START_X) {
+      throw new ModelConfigException(
+          config.source(), "prediction", "is \"" + name + "\" but predict_xstart is true");
+    }
+    return p;
   }
 
   public AdmUNet network() {
@@ -86,8 +121,20 @@ public final class AdmModel implements DiffusionModel {
   }
 
   @Override
+  public Prediction prediction() {
+    return prediction;
+  }
+
+  @Override
   public Tensor forward(Tensor x, float[] timesteps, long[] labels) {
-    return net.forward(x, timesteps, labels);
+    if (timeScale == 1f) {
+      return net.forward(x, timesteps, labels);
+    }
+    float[] scaled = new float[timesteps.length];
+    for (int i = 0; i < scaled.length; i++) {
+      scaled[i] = timesteps[i] * timeScale;
+    }
+    return net.forward(x, scaled, labels);
   }
 
   @Override

@@ -15,7 +15,7 @@ import org.guidance4j.diffusion.schedule.Prediction;
  *
  * <p>Discrete models (guided-diffusion's) have the {@link #diffusion} they were trained on and take
  * the original timestep index as noise input, so the DDPM/DDIM samplers run them; every model runs
- * under the EDM samplers through its denoiser view ({@link DenoiserView}). Continuous models
+ * under the EDM samplers through its denoiser view ({@code org.guidance4j.sampling.DenoiserView}). Continuous models
  * (EDM2's preconditioned networks) predict x0 = D(x; sigma) and take sigma itself.
  */
 public interface DiffusionModel extends AutoCloseable {

@@ -7,9 +7,10 @@ import org.guidance4j.diffusion.DiffusionModel;
 
 /**
  * Autoguidance (Karras et al. 2024): D_w = D0 + w (D1 - D0) with D1 the main model and D0 a weaker
- * model of the same task (smaller and/or trained less; its size may differ). Both predict eps on
- * the same diffusion here, and eps is affine in D at a fixed noise level, so the same weights apply
- * to eps. An unconditional D0 gives EDM2's classifier-free guidance by a separate network.
+ * model of the same task (smaller and/or trained less; its size may differ). Both take the same
+ * noise input and predict the same quantity (eps, x0 or v), each affine in D at a fixed noise
+ * level, so the same weights apply to the raw outputs. An unconditional D0 gives EDM2's
+ * classifier-free guidance by a separate network.
  */
 public final class Autoguidance implements Guidance {
   private final DiffusionModel main;
@@ -28,11 +29,24 @@ public final class Autoguidance implements Guidance {
           "Autoguidance",
           "the guiding model has " + guide.numClasses() + " classes, the main model " + main.numClasses());
     }
-    if (main.diffusion().steps() != guide.diffusion().steps()
-        || main.diffusion().alphaCumprod(main.diffusion().steps() - 1)
-            != guide.diffusion().alphaCumprod(guide.diffusion().steps() - 1)) {
+    if (main.discrete() != guide.discrete()) {
+      throw new InvalidArgumentException(
+          "Autoguidance",
+          "one model is discrete-time and the other continuous-time (EDM2): they take different noise inputs");
+    }
+    if (main.discrete()
+        && (main.diffusion().steps() != guide.diffusion().steps()
+            || main.diffusion().alphaCumprod(main.diffusion().steps() - 1)
+                != guide.diffusion().alphaCumprod(guide.diffusion().steps() - 1))) {
       throw new InvalidArgumentException(
           "Autoguidance", "the guiding model was trained on another noise schedule than the main model");
+    }
+    if (main.prediction() != guide.prediction()) {
+      // the combination is taken on raw outputs, which is only the combination of D's when both
+      // are the same affine function of D
+      throw new InvalidArgumentException(
+          "Autoguidance",
+          "the guiding model predicts " + guide.prediction() + " but the main model " + main.prediction());
     }
     if (!Double.isFinite(w)) {
       throw new InvalidArgumentException("Autoguidance", "scale must be finite, got " + w);

@@ -7,7 +7,7 @@ package org.guidance4j.io;
 public final class ModelConfigException extends FileFormatException {
   private final String key;
 
-  ModelConfigException(String file, String key, String message) {
+  public ModelConfigException(String file, String key, String message) {
     super(file, key == null ? message : "key '" + key + "': " + message);
     this.key = key;
   }

@@ -1,6 +1,7 @@
 package org.guidance4j.sampling;
 
 import org.guidance4j.core.GuidedStepCoefficients;
+import org.guidance4j.core.InvalidArgumentException;
 import org.guidance4j.core.Ops;
 import org.guidance4j.core.Tensor;
 import org.guidance4j.core.Grads;
@@ -48,7 +49,17 @@ public final class DiscreteSampler implements Sampler {
 
   @Override
   public int steps(DiffusionModel model) {
-    return Respacing.of(model.diffusion().betas(), respacing).steps();
+    return Respacing.of(requireDiscrete(model).diffusion().betas(), respacing).steps();
+  }
+
+  private DiffusionModel requireDiscrete(DiffusionModel model) {
+    if (!model.discrete()) {
+      throw new InvalidArgumentException(
+          "DiscreteSampler",
+          kind.name().toLowerCase() + " needs a model trained on a discrete schedule; this one is continuous-time:"
+              + " use the EDM samplers (heun, euler)");
+    }
+    return model;
   }
 
   @Override
@@ -94,7 +105,8 @@ public final class DiscreteSampler implements Sampler {
 
   @Override
   public Tensor run(DiffusionModel model, Guidance guidance, Tensor x0, long[] labels, Noise noise, StepHook hook) {
-    Respacing r = Respacing.of(model.diffusion().betas(), respacing);
+    Respacing r = Respacing.of(requireDiscrete(model).diffusion().betas(), respacing);
+    Prediction prediction = model.prediction();
     DiscreteDiffusion d = r.diffusion();
     VarianceType variance = VarianceType.fromFlags(model.learnedSigma(), model.sigmaSmall());
     int steps = r.steps();
@@ -103,7 +115,7 @@ public final class DiscreteSampler implements Sampler {
       for (int k = 0; k < steps; k++) {
         int i = steps - 1 - k;
         StepCoefficients c =
-            kind == Kind.DDPM ? DdpmStep.of(d, i, Prediction.EPSILON, variance) : DdimStep.of(d, i, Prediction.EPSILON, eta);
+            kind == Kind.DDPM ? DdpmStep.of(d, i, prediction, variance) : DdimStep.of(d, i, prediction, eta);
         try (GuidedOutput g = guidance.evaluate(x, (float) r.networkTimestep(i, false), d.sigma(i), labels);
             Tensor z = c.qn() != 0 ? noise.normal(x.device(), Noise.step(k), x.shape()) : null;
             Tensor std = needsStd(variance, z, g) ? learnedStd(g, d, i) : null) {

@@ -160,6 +160,46 @@ final class GaussianMixture {
     return g;
   }
 
+  /**
+   * E[y | x] for x = y + sigma n in EDM scaling, computed directly: responsibilities under
+   * N(mu_k, s_k^2 + sigma^2) per dimension, then each component's Gaussian posterior mean
+   * mu_k + s_k^2 / (s_k^2 + sigma^2) (x - mu_k). Independent of the VP/eps path the samplers use.
+   */
+  double[] posteriorMeanEdm(double[] x, double sigma, double[] viewWeights) {
+    double s2 = sigma * sigma;
+    double[] logr = new double[weights.length];
+    double max = Double.NEGATIVE_INFINITY;
+    for (int k = 0; k < weights.length; k++) {
+      if (viewWeights[k] == 0) {
+        logr[k] = Double.NEGATIVE_INFINITY;
+        continue;
+      }
+      double l = Math.log(viewWeights[k]);
+      for (int d = 0; d < dim; d++) {
+        double v = vars[k][d] + s2;
+        double e = x[d] - means[k][d];
+        l += -0.5 * Math.log(2 * Math.PI * v) - 0.5 * e * e / v;
+      }
+      logr[k] = l;
+      max = Math.max(max, l);
+    }
+    double total = 0;
+    for (int k = 0; k < weights.length; k++) {
+      total += logr[k] == Double.NEGATIVE_INFINITY ? 0 : Math.exp(logr[k] - max);
+    }
+    double[] out = new double[dim];
+    for (int k = 0; k < weights.length; k++) {
+      if (logr[k] == Double.NEGATIVE_INFINITY) {
+        continue;
+      }
+      double r = Math.exp(logr[k] - max) / total;
+      for (int d = 0; d < dim; d++) {
+        out[d] += r * (means[k][d] + vars[k][d] / (vars[k][d] + s2) * (x[d] - means[k][d]));
+      }
+    }
+    return out;
+  }
+
   /** The exact eps prediction E[n | x_t] = -b grad log p_t(x_t). */
   double[] eps(double[] x, double abar, double[] viewWeights) {
     double[] g = score(x, abar, viewWeights);

@@ -8,6 +8,7 @@ import org.guidance4j.diffusion.DiffusionModel;
 import org.guidance4j.diffusion.schedule.BetaSchedule;
 import org.guidance4j.diffusion.schedule.DiscreteDiffusion;
 import org.guidance4j.diffusion.schedule.DiscreteSigmas;
+import org.guidance4j.diffusion.schedule.Prediction;
 
 /**
  * The exact eps "network" of a {@link GaussianMixture} on guided-diffusion's linear 1000-step
@@ -24,11 +25,18 @@ final class MixtureModel implements DiffusionModel {
   private final GaussianMixture mixture;
   private final long[] sampleShape;
   private final boolean conditional;
+  private final Prediction prediction;
   private final DiscreteDiffusion diffusion = new DiscreteDiffusion(BetaSchedule.LINEAR.betas(1000));
   private final DiscreteSigmas sigmas = new DiscreteSigmas(diffusion);
   private long evaluations;
 
   MixtureModel(GaussianMixture mixture, long[] sampleShape, boolean conditional) {
+    this(mixture, sampleShape, conditional, Prediction.EPSILON);
+  }
+
+  /** The same exact model reporting x0 or v (computed in double from the exact eps) instead of eps. */
+  MixtureModel(GaussianMixture mixture, long[] sampleShape, boolean conditional, Prediction prediction) {
+    this.prediction = prediction;
     if (sampleShape[0] * sampleShape[1] * sampleShape[2] != mixture.dim) {
       throw new IllegalArgumentException("shape " + Arrays.toString(sampleShape) + " does not hold " + mixture.dim);
     }
@@ -78,6 +86,11 @@ final class MixtureModel implements DiffusionModel {
   }
 
   @Override
+  public Prediction prediction() {
+    return prediction;
+  }
+
+  @Override
   public boolean learnedSigma() {
     return false;
   }
@@ -102,9 +115,17 @@ final class MixtureModel implements DiffusionModel {
         row[d] = in[i * dim + d];
       }
       int label = labels == null || labels[i] == mixture.numClasses ? -1 : (int) labels[i];
-      double[] eps = mixture.eps(row, abar(timesteps[i]), mixture.viewWeights(label));
+      double abar = abar(timesteps[i]);
+      double[] eps = mixture.eps(row, abar, mixture.viewWeights(label));
       for (int d = 0; d < dim; d++) {
-        out[i * dim + d] = (float) eps[d];
+        double x0 = (row[d] - Math.sqrt(1 - abar) * eps[d]) / Math.sqrt(abar);
+        double value =
+            switch (prediction) {
+              case EPSILON -> eps[d];
+              case START_X -> x0;
+              case VELOCITY -> Math.sqrt(abar) * eps[d] - Math.sqrt(1 - abar) * x0;
+            };
+        out[i * dim + d] = (float) value;
       }
     }
     evaluations += n;

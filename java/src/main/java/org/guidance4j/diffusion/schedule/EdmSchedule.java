@@ -14,7 +14,7 @@ package org.guidance4j.diffusion.schedule;
  * @param rho the warp exponent (EDM2: 7)
  * @param steps N, the number of denoiser steps (EDM2: 32)
  */
-public record EdmSchedule(double sigmaMin, double sigmaMax, double rho, int steps) {
+public record EdmSchedule(double sigmaMin, double sigmaMax, double rho, int steps) implements SigmaSchedule {
   public static final double EDM2_SIGMA_MIN = 0.002;
   public static final double EDM2_SIGMA_MAX = 80.0;
   public static final double EDM2_RHO = 7.0;
@@ -41,7 +41,13 @@ public record EdmSchedule(double sigmaMin, double sigmaMax, double rho, int step
     return new EdmSchedule(EDM2_SIGMA_MIN, EDM2_SIGMA_MAX, EDM2_RHO, steps);
   }
 
+  @Override
+  public String describe() {
+    return "sigma " + sigmaMin + ".." + sigmaMax + ", rho=" + rho;
+  }
+
   /** sigma_0 .. sigma_N: N + 1 values, decreasing, the last one 0. */
+  @Override
   public double[] sigmas() {
     double[] out = new double[steps + 1];
     if (steps == 1) {
