@@ -58,6 +58,10 @@ public final class Autoguidance implements Guidance {
 
   @Override
   public GuidedOutput evaluate(Tensor x, float t, double sigma, long[] labels) {
+    if (w == 1f) {
+      // exactly the main model's output, and the second evaluation is not run (as EDM2's sampler)
+      return new Unguided(main).evaluate(x, t, sigma, labels);
+    }
     float[] ts = Guidance.repeat(t, x.dim(0));
     ModelOutputs.Parts d1 = ModelOutputs.split(main, main.forward(x, ts, main.numClasses() > 0 ? labels : null));
     ModelOutputs.Parts d0;
@@ -74,7 +78,7 @@ public final class Autoguidance implements Guidance {
 
   @Override
   public int evaluations(double sigma) {
-    return 2;
+    return w == 1f ? 1 : 2;
   }
 
   @Override

@@ -30,10 +30,14 @@ public final class ClassifierFree implements Guidance {
 
   @Override
   public GuidedOutput evaluate(Tensor x, float t, double sigma, long[] labels) {
-    long n = x.dim(0);
     if (labels == null) {
       throw new InvalidArgumentException("ClassifierFree", "classifier-free guidance needs class labels");
     }
+    if (gamma == 1f) {
+      // exactly the conditional model's output (the network is batch-invariant), without the null half
+      return new Unguided(model).evaluate(x, t, sigma, labels);
+    }
+    long n = x.dim(0);
     long[] both = new long[(int) (2 * n)];
     for (int i = 0; i < n; i++) {
       both[i] = labels[i];
@@ -54,7 +58,7 @@ public final class ClassifierFree implements Guidance {
 
   @Override
   public int evaluations(double sigma) {
-    return 2;
+    return gamma == 1f ? 1 : 2;
   }
 
   @Override
