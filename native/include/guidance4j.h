@@ -127,6 +127,19 @@ int g4j_add_channel_bias(g4j_stream* stream, int dtype, int64_t batch, int64_t c
                          int64_t spatial, const void* x, const void* bias, int64_t bias_stride,
                          void* out);
 
+/* out[b, c, s] = x[b, c, s] * scale[b * scale_stride + c]: a per-channel factor over `spatial`
+ * positions, one row per sample (scale_stride >= channels) or one row for every sample
+ * (scale_stride == 0). EDM2 multiplies its residual branch by 1 + emb_linear(emb) this way; with
+ * channels == 1 it scales each sample by its own factor (EDM preconditioning). out may alias x. */
+int g4j_scale_channels(g4j_stream* stream, int dtype, int64_t batch, int64_t channels,
+                       int64_t spatial, const void* x, const void* scale, int64_t scale_stride,
+                       void* out);
+
+/* out[i] = min(max(x[i], lo), hi), lo <= hi; NaN stays NaN (as torch.clamp). EDM2's clip_act.
+ * out may alias x. */
+int g4j_clamp(g4j_stream* stream, int dtype, int64_t n, float lo, float hi, const void* x,
+              void* out);
+
 /* ---- guidance --------------------------------------------------------------------------- */
 
 /* out = a + scale * (b - a) over n elements (CFG: a = eps_uncond, b = eps_cond, scale = 1 + w;
@@ -160,6 +173,15 @@ int g4j_group_norm(g4j_stream* stream, int dtype, int64_t batch, int64_t channel
                    int64_t spatial, int64_t groups, float eps, const void* x, const void* gamma,
                    const void* beta, const void* scale, const void* shift, int64_t ss_stride,
                    int silu, void* out);
+
+/* EDM2's normalize(x, dim): x viewed as (outer, dim, inner), each of the outer * inner vectors
+ * along the middle axis divided by its RMS plus eps,
+ *   out[o, d, i] = x[o, d, i] / (eps + sqrt(sum_d' x[o, d', i]^2) / sqrt(dim)),
+ * the sum in F32 (eps outside the square root, added to the scaled norm as EDM2 does). Pixel norm
+ * of a (B, C, H, W) tensor is (B, C, H*W); the per-head q/k/v norm of an EDM2 qkv (B, H*D*3, T)
+ * is (B*H, D, 3*T). out may alias x. */
+int g4j_normalize(g4j_stream* stream, int dtype, int64_t outer, int64_t dim, int64_t inner,
+                  float eps, const void* x, void* out);
 
 /* ---- attention ------------------------------------------------------------------------------ */
 

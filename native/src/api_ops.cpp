@@ -325,4 +325,61 @@ int g4j_randn(g4j_stream* stream, int dtype, uint64_t seed, uint32_t stream_id,
   });
 }
 
+// ---- EDM2's magnitude-preserving pieces ---------------------------------------------------------
+
+int g4j_scale_channels(g4j_stream* stream, int dtype, int64_t batch, int64_t channels,
+                       int64_t spatial, const void* x, const void* scale, int64_t scale_stride,
+                       void* out) {
+  return guard("g4j_scale_channels", [&] {
+    need_stream(stream);
+    need_dtype(stream, dtype);
+    need_at_least(batch, 1, "batch");
+    need_at_least(channels, 1, "channels");
+    need_at_least(spatial, 1, "spatial");
+    if (scale_stride != 0) need_at_least(scale_stride, channels, "scale_stride (0 or >= channels)");
+    product({batch, channels, spatial});
+    product({batch, scale_stride});
+    need(x, "x");
+    need(scale, "scale");
+    need(out, "out");
+    need_distinct(out, "out", scale, "scale");
+    G4J_RUN(stream, scale_channels,
+            (ScaleChannelsArgs{dtype, batch, channels, spatial, x, scale, scale_stride, out}));
+  });
+}
+
+int g4j_clamp(g4j_stream* stream, int dtype, int64_t n, float lo, float hi, const void* x,
+              void* out) {
+  return guard("g4j_clamp", [&] {
+    need_stream(stream);
+    need_dtype(stream, dtype);
+    need_at_least(n, 0, "n");
+    if (std::isnan(lo) || std::isnan(hi) || !(lo <= hi)) {
+      fail(G4J_ERR_INVALID_ARGUMENT, "need lo <= hi (neither NaN), got lo %g, hi %g", lo, hi);
+    }
+    if (n == 0) return;
+    need(x, "x");
+    need(out, "out");
+    G4J_RUN(stream, clamp, (ClampArgs{dtype, n, lo, hi, x, out}));
+  });
+}
+
+int g4j_normalize(g4j_stream* stream, int dtype, int64_t outer, int64_t dim, int64_t inner,
+                  float eps, const void* x, void* out) {
+  return guard("g4j_normalize", [&] {
+    need_stream(stream);
+    need_dtype(stream, dtype);
+    need_at_least(outer, 1, "outer");
+    need_at_least(dim, 1, "dim");
+    need_at_least(inner, 1, "inner");
+    product({outer, dim, inner});
+    if (!(eps > 0) || !std::isfinite(eps)) {
+      fail(G4J_ERR_INVALID_ARGUMENT, "eps must be finite and > 0, got %g", eps);
+    }
+    need(x, "x");
+    need(out, "out");
+    G4J_RUN(stream, normalize, (NormalizeArgs{dtype, outer, dim, inner, eps, x, out}));
+  });
+}
+
 }  // extern "C"

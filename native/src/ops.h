@@ -24,6 +24,14 @@ struct ChannelBiasArgs {
   int dtype; int64_t batch, channels, spatial; const void* x; const void* bias;
   int64_t bias_stride; void* out;
 };
+struct ScaleChannelsArgs {
+  int dtype; int64_t batch, channels, spatial; const void* x; const void* scale;
+  int64_t scale_stride; void* out;
+};
+struct ClampArgs { int dtype; int64_t n; float lo, hi; const void* x; void* out; };
+struct NormalizeArgs {
+  int dtype; int64_t outer, dim, inner; float eps; const void* x; void* out;
+};
 struct GuidedCombineArgs {
   int dtype; int64_t n; const void* a; const void* b; float scale; void* out;
 };
@@ -122,6 +130,9 @@ void group_norm_backward(const GroupNormBackwardArgs&);
 void attention_backward(const AttentionBackwardArgs&);
 void avg_pool2x2_backward(const AvgPoolBackwardArgs&);
 void learned_range_std(const LearnedRangeStdArgs&);
+void scale_channels(const ScaleChannelsArgs&);
+void clamp(const ClampArgs&);
+void normalize(const NormalizeArgs&);
 
 void set_num_threads(int threads);
 int num_threads();
@@ -152,6 +163,9 @@ void group_norm_backward(Stream, const GroupNormBackwardArgs&);
 void attention_backward(Stream, const AttentionBackwardArgs&);
 void avg_pool2x2_backward(Stream, const AvgPoolBackwardArgs&);
 void learned_range_std(Stream, const LearnedRangeStdArgs&);
+void scale_channels(Stream, const ScaleChannelsArgs&);
+void clamp(Stream, const ClampArgs&);
+void normalize(Stream, const NormalizeArgs&);
 
 // Makes `device` current on the calling thread before an op is enqueued on one of its streams
 // (Java may call from any thread; a thread's current device starts at 0). Implemented in

@@ -282,6 +282,54 @@ inline void linear_at(int64_t in_features, const Vec& x, const Vec& w, const Vec
   *mag = acc_mag;
 }
 
+// ---- EDM2's magnitude-preserving pieces ----------------------------------------------------
+
+inline Result scale_channels(int64_t batch, int64_t channels, int64_t spatial, const Vec& x,
+                             const Vec& scale, int64_t scale_stride) {
+  Result r;
+  r.resize(x.size());
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t c = 0; c < channels; ++c)
+      for (int64_t s = 0; s < spatial; ++s) {
+        const size_t i = (b * channels + c) * spatial + s;
+        r.value[i] = x[i] * scale[b * scale_stride + c];
+        r.mag[i] = std::fabs(r.value[i]);
+      }
+  return r;
+}
+
+inline Result clamp(double lo, double hi, const Vec& x) {
+  Result r;
+  r.resize(x.size());
+  for (size_t i = 0; i < x.size(); ++i) {
+    r.value[i] = std::min(std::max(x[i], lo), hi);
+    r.mag[i] = std::fabs(r.value[i]);
+  }
+  return r;
+}
+
+// Magnitude: every output of a column shares one denominator, which a float sum of squares gets
+// to a few ulps, so the error is relative to |out| itself.
+inline Result normalize(int64_t outer, int64_t dim, int64_t inner, double eps, const Vec& x) {
+  Result r;
+  r.resize(x.size());
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < inner; ++i) {
+      double sum = 0.0;
+      for (int64_t d = 0; d < dim; ++d) {
+        const double v = x[(o * dim + d) * inner + i];
+        sum += v * v;
+      }
+      const double denom = eps + std::sqrt(sum) / std::sqrt(double(dim));
+      for (int64_t d = 0; d < dim; ++d) {
+        const size_t k = (o * dim + d) * inner + i;
+        r.value[k] = x[k] / denom;
+        r.mag[k] = std::fabs(r.value[k]);
+      }
+    }
+  return r;
+}
+
 // ---- resampling and embeddings --------------------------------------------------------------
 
 inline Result upsample_nearest2x(int64_t planes, int64_t height, int64_t width, const Vec& x) {

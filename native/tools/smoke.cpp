@@ -500,6 +500,63 @@ Case linear_case(Gen& g, int64_t rows, int64_t in_f, int64_t out_f, bool bias) {
   return c;
 }
 
+Case scale_channels_case(Gen& g, int64_t batch, int64_t channels, int64_t spatial,
+                         int64_t scale_stride, bool in_place) {
+  Case c;
+  c.kernel = "scale_channels";
+  c.shape = fmt("(%lld,%lld,%lld) stride=%lld%s", (long long)batch, (long long)channels,
+                (long long)spatial, (long long)scale_stride, in_place ? " out=x" : "");
+  c.inputs.push_back({g.normal(batch * channels * spatial)});
+  c.inputs.push_back({g.normal((batch - 1) * scale_stride + channels, 1.0, 0.5)});
+  c.outputs = {batch * channels * spatial};
+  if (in_place) c.inout = 0, c.timed = false;
+  c.run = [=](g4j_stream* s, int dt, const Ptrs& in, const Ptrs& out) {
+    return g4j_scale_channels(s, dt, batch, channels, spatial, in[0], in[1], scale_stride,
+                              out[0]);
+  };
+  c.reference = [=](const RefIn& in, const Sample*) {
+    return std::vector<ref::Result>{
+        ref::scale_channels(batch, channels, spatial, in[0], in[1], scale_stride)};
+  };
+  return c;
+}
+
+Case clamp_case(Gen& g, int64_t n, float lo, float hi, bool in_place) {
+  Case c;
+  c.kernel = "clamp";
+  c.shape = fmt("n=%lld [%g, %g]%s", (long long)n, lo, hi, in_place ? " out=x" : "");
+  c.inputs.push_back({g.normal(n, 0.0, 2.0)});
+  c.outputs = {n};
+  if (in_place) c.inout = 0, c.timed = false;
+  c.run = [=](g4j_stream* s, int dt, const Ptrs& in, const Ptrs& out) {
+    return g4j_clamp(s, dt, n, lo, hi, in[0], out[0]);
+  };
+  c.reference = [=](const RefIn& in, const Sample*) {
+    return std::vector<ref::Result>{ref::clamp(lo, hi, in[0])};
+  };
+  return c;
+}
+
+// stddev near eps: the eps term (outside the square root) then changes the result by half.
+Case normalize_case(Gen& g, int64_t outer, int64_t dim, int64_t inner, double stddev,
+                    bool in_place) {
+  const float eps = 1e-4f;
+  Case c;
+  c.kernel = "normalize";
+  c.shape = fmt("(%lld,%lld,%lld) x~N(0,%g)%s", (long long)outer, (long long)dim,
+                (long long)inner, stddev, in_place ? " out=x" : "");
+  c.inputs.push_back({g.normal(outer * dim * inner, 0.0, stddev)});
+  c.outputs = {outer * dim * inner};
+  if (in_place) c.inout = 0, c.timed = false;
+  c.run = [=](g4j_stream* s, int dt, const Ptrs& in, const Ptrs& out) {
+    return g4j_normalize(s, dt, outer, dim, inner, eps, in[0], out[0]);
+  };
+  c.reference = [=](const RefIn& in, const Sample*) {
+    return std::vector<ref::Result>{ref::normalize(outer, dim, inner, eps, in[0])};
+  };
+  return c;
+}
+
 Case upsample_case(Gen& g, int64_t planes, int64_t h, int64_t w) {
   Case c;
   c.kernel = "upsample_nearest2x";
@@ -761,6 +818,15 @@ std::vector<Case> quick_cases(Gen& g) {
   v.push_back(avg_pool_backward_case(g, 2, 2, 2));
   v.push_back(learned_range_case(g, 1031, -13.3f, -9.2f, false));
   v.push_back(learned_range_case(g, 33, -4.1f, -3.9f, true));
+  v.push_back(scale_channels_case(g, 3, 7, 19, 9, false));
+  v.push_back(scale_channels_case(g, 2, 5, 3, 0, true));
+  v.push_back(scale_channels_case(g, 4, 1, 33, 1, false));
+  v.push_back(clamp_case(g, 1001, -1.5f, 2.0f, false));
+  v.push_back(clamp_case(g, 37, 0.25f, 0.25f, true));
+  v.push_back(normalize_case(g, 3, 13, 17, 1.0, false));
+  v.push_back(normalize_case(g, 2, 1, 5, 3.0, true));
+  v.push_back(normalize_case(g, 5, 7, 1, 1e-4, false));
+  v.push_back(normalize_case(g, 6, 9, 3 * 11, 2.0, false));
   return v;
 }
 
@@ -785,6 +851,10 @@ std::vector<Case> default_cases(Gen& g) {
   v.push_back(upsample_case(g, 2 * 128, 16, 16));
   v.push_back(avg_pool_case(g, 2 * 128, 32, 32));
   v.push_back(timestep_case(g, 8, 192, 10000.0f));
+  v.push_back(scale_channels_case(g, 2, 128, 32 * 32, 128, false));
+  v.push_back(clamp_case(g, n, -1.0f, 1.0f, false));
+  v.push_back(normalize_case(g, 2, 192, 32 * 32, 1.0, false));
+  v.push_back(normalize_case(g, 2 * 3, 64, 3 * 256, 1.0, false));
   v.push_back(conv2d_backward_case(g, {2, 64, 32, 32, 64, 3, 1, 1}));
   v.push_back(conv2d_backward_case(g, {2, 64, 31, 33, 96, 3, 2, 1}));
   v.push_back(conv2d_backward_case(g, {2, 96, 16, 16, 64, 1, 1, 0}));

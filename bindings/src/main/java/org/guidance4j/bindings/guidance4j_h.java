@@ -1609,6 +1609,140 @@ public class guidance4j_h extends guidance4j_h$shared {
         }
     }
 
+    private static class g4j_scale_channels {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            guidance4j_h.C_INT,
+            guidance4j_h.C_POINTER,
+            guidance4j_h.C_INT,
+            guidance4j_h.C_LONG,
+            guidance4j_h.C_LONG,
+            guidance4j_h.C_LONG,
+            guidance4j_h.C_POINTER,
+            guidance4j_h.C_POINTER,
+            guidance4j_h.C_LONG,
+            guidance4j_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_scale_channels");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int g4j_scale_channels(g4j_stream *stream, int dtype, int64_t batch, int64_t channels, int64_t spatial, const void *x, const void *scale, int64_t scale_stride, void *out)
+     * }
+     */
+    public static FunctionDescriptor g4j_scale_channels$descriptor() {
+        return g4j_scale_channels.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int g4j_scale_channels(g4j_stream *stream, int dtype, int64_t batch, int64_t channels, int64_t spatial, const void *x, const void *scale, int64_t scale_stride, void *out)
+     * }
+     */
+    public static MethodHandle g4j_scale_channels$handle() {
+        return g4j_scale_channels.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int g4j_scale_channels(g4j_stream *stream, int dtype, int64_t batch, int64_t channels, int64_t spatial, const void *x, const void *scale, int64_t scale_stride, void *out)
+     * }
+     */
+    public static MemorySegment g4j_scale_channels$address() {
+        return g4j_scale_channels.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int g4j_scale_channels(g4j_stream *stream, int dtype, int64_t batch, int64_t channels, int64_t spatial, const void *x, const void *scale, int64_t scale_stride, void *out)
+     * }
+     */
+    public static int g4j_scale_channels(MemorySegment stream, int dtype, long batch, long channels, long spatial, MemorySegment x, MemorySegment scale, long scale_stride, MemorySegment out) {
+        var mh$ = g4j_scale_channels.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("g4j_scale_channels", stream, dtype, batch, channels, spatial, x, scale, scale_stride, out);
+            }
+            return (int)mh$.invokeExact(stream, dtype, batch, channels, spatial, x, scale, scale_stride, out);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class g4j_clamp {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            guidance4j_h.C_INT,
+            guidance4j_h.C_POINTER,
+            guidance4j_h.C_INT,
+            guidance4j_h.C_LONG,
+            guidance4j_h.C_FLOAT,
+            guidance4j_h.C_FLOAT,
+            guidance4j_h.C_POINTER,
+            guidance4j_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_clamp");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int g4j_clamp(g4j_stream *stream, int dtype, int64_t n, float lo, float hi, const void *x, void *out)
+     * }
+     */
+    public static FunctionDescriptor g4j_clamp$descriptor() {
+        return g4j_clamp.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int g4j_clamp(g4j_stream *stream, int dtype, int64_t n, float lo, float hi, const void *x, void *out)
+     * }
+     */
+    public static MethodHandle g4j_clamp$handle() {
+        return g4j_clamp.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int g4j_clamp(g4j_stream *stream, int dtype, int64_t n, float lo, float hi, const void *x, void *out)
+     * }
+     */
+    public static MemorySegment g4j_clamp$address() {
+        return g4j_clamp.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int g4j_clamp(g4j_stream *stream, int dtype, int64_t n, float lo, float hi, const void *x, void *out)
+     * }
+     */
+    public static int g4j_clamp(MemorySegment stream, int dtype, long n, float lo, float hi, MemorySegment x, MemorySegment out) {
+        var mh$ = g4j_clamp.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("g4j_clamp", stream, dtype, n, lo, hi, x, out);
+            }
+            return (int)mh$.invokeExact(stream, dtype, n, lo, hi, x, out);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class g4j_guided_combine {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             guidance4j_h.C_INT,
@@ -1818,6 +1952,73 @@ public class guidance4j_h extends guidance4j_h$shared {
                 traceDowncall("g4j_group_norm", stream, dtype, batch, channels, spatial, groups, eps, x, gamma, beta, scale, shift, ss_stride, silu, out);
             }
             return (int)mh$.invokeExact(stream, dtype, batch, channels, spatial, groups, eps, x, gamma, beta, scale, shift, ss_stride, silu, out);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class g4j_normalize {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            guidance4j_h.C_INT,
+            guidance4j_h.C_POINTER,
+            guidance4j_h.C_INT,
+            guidance4j_h.C_LONG,
+            guidance4j_h.C_LONG,
+            guidance4j_h.C_LONG,
+            guidance4j_h.C_FLOAT,
+            guidance4j_h.C_POINTER,
+            guidance4j_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_normalize");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int g4j_normalize(g4j_stream *stream, int dtype, int64_t outer, int64_t dim, int64_t inner, float eps, const void *x, void *out)
+     * }
+     */
+    public static FunctionDescriptor g4j_normalize$descriptor() {
+        return g4j_normalize.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int g4j_normalize(g4j_stream *stream, int dtype, int64_t outer, int64_t dim, int64_t inner, float eps, const void *x, void *out)
+     * }
+     */
+    public static MethodHandle g4j_normalize$handle() {
+        return g4j_normalize.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int g4j_normalize(g4j_stream *stream, int dtype, int64_t outer, int64_t dim, int64_t inner, float eps, const void *x, void *out)
+     * }
+     */
+    public static MemorySegment g4j_normalize$address() {
+        return g4j_normalize.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int g4j_normalize(g4j_stream *stream, int dtype, int64_t outer, int64_t dim, int64_t inner, float eps, const void *x, void *out)
+     * }
+     */
+    public static int g4j_normalize(MemorySegment stream, int dtype, long outer, long dim, long inner, float eps, MemorySegment x, MemorySegment out) {
+        var mh$ = g4j_normalize.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("g4j_normalize", stream, dtype, outer, dim, inner, eps, x, out);
+            }
+            return (int)mh$.invokeExact(stream, dtype, outer, dim, inner, eps, x, out);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

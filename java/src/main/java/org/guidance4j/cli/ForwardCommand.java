@@ -12,17 +12,22 @@ import org.guidance4j.io.NpyArray;
 import org.guidance4j.nn.adm.AdmClassifier;
 import org.guidance4j.nn.adm.AdmConfig;
 import org.guidance4j.nn.adm.AdmUNet;
+import org.guidance4j.nn.edm2.Edm2Config;
+import org.guidance4j.nn.edm2.Edm2Denoiser;
 
 /** `guidance4j forward`: one network evaluation on .npy inputs, optionally timed. */
 final class ForwardCommand {
   private ForwardCommand() {}
 
   static Options options() {
-    return new Options("forward", "Runs a network once on .npy inputs and writes its output as .npy.")
+    return new Options("forward", "Runs a network once on .npy inputs and writes its output as .npy (guided-diffusion: --t; EDM2: --sigma).")
         .option("model", "dir", "a folder with config.json and one .safetensors file (or the .safetensors with config.json beside it)", null)
         .option("x", "x.npy", "input images (N, C, H, W) float32 or float64", null)
-        .option("t", "t.npy", "timestep indices (N) int64", null)
-        .option("y", "y.npy", "class labels (N) int64, for class-conditional models", null)
+        .option("t", "t.npy", "timestep indices (N) int64 (guided-diffusion models)", null)
+        .option("sigma", "sigma.npy", "noise levels (N) float32 or float64, one per sample (EDM2 models, in place of --t);"
+            + " x is then in EDM scaling (x = y + sigma n) and the output is the denoised D(x; sigma, y)", null)
+        .option("y", "y.npy", "class labels (N) int64, for class-conditional models (an EDM2 model without --y gets"
+            + " EDM2's all-zero class vector)", null)
         .option("out", "out.npy", "where to write the output (float32)", null)
         .flag("grad", "for a classifier: write d/dx of sum_i log_softmax(logits_i)[y_i] (needs --y) instead of the logits")
         .option("device", "name", "cpu | cuda | cuda:N | auto", "cpu")
@@ -48,9 +53,25 @@ final class ForwardCommand {
       throw new UsageException("--out " + out + ": the folder does not exist");
     }
     NpyArray x = Npy.read(Path.of(o.required("x")));
-    float[] t = toFloats(Npy.read(Path.of(o.required("t"))).toLongArray());
-    long[] y = o.has("y") ? Npy.read(o.path("y")).toLongArray() : null;
     String kind = ModelFiles.resolve(model).readConfig().kind();
+    boolean edm2 = Edm2Config.KIND.equals(kind);
+    long[] y = o.has("y") ? Npy.read(o.path("y")).toLongArray() : null;
+    float[] t;
+    if (edm2) {
+      if (!o.has("sigma")) {
+        throw new UsageException("forward: " + model + " is an EDM2 model: give --sigma sigma.npy (one noise level per sample), not --t");
+      }
+      if (o.has("t")) {
+        throw new UsageException("forward: --t is for guided-diffusion models; an EDM2 model takes --sigma only");
+      }
+      t = Npy.read(o.path("sigma")).toFloatArray();
+      checkEdm2Inputs(model, x, t, y);
+    } else {
+      if (o.has("sigma")) {
+        throw new UsageException("forward: --sigma is for EDM2 models; " + model + " is " + kind + ": give --t timesteps");
+      }
+      t = toFloats(Npy.read(Path.of(o.required("t"))).toLongArray());
+    }
     try (Tensor xt = Tensor.fromArray(device, x.toFloatArray(), x.shape())) {
       Net net = load(kind, model, device, dtype, o.bool("grad"), y);
       try (net) {
@@ -84,6 +105,21 @@ final class ForwardCommand {
   }
 
   private static Net load(String kind, Path model, Device device, DType dtype, boolean grad, long[] y) throws Exception {
+    if (Edm2Config.KIND.equals(kind)) {
+      if (grad) {
+        throw new UsageException("--grad applies to classifiers (kind adm_classifier), not to " + kind);
+      }
+      Edm2Denoiser d = Edm2Denoiser.load(model, device, dtype);
+      return new Net() {
+        public Tensor forward(Tensor x, float[] sigma, long[] labels) {
+          return d.forward(x, sigma, labels);
+        }
+
+        public void close() {
+          d.close();
+        }
+      };
+    }
     if (AdmConfig.CLASSIFIER.equals(kind)) {
       if (grad && y == null) {
         throw new UsageException("--grad needs --y: the labels whose log-probability is differentiated");
@@ -112,6 +148,38 @@ final class ForwardCommand {
         u.close();
       }
     };
+  }
+
+  /** Lengths, sigma values and labels of an EDM2 forward, checked before the model loads. */
+  private static void checkEdm2Inputs(Path model, NpyArray x, float[] sigma, long[] y) throws Exception {
+    Edm2Config c = Edm2Config.from(ModelFiles.resolve(model).readConfig());
+    long n = x.shape().length > 0 ? x.shape()[0] : 0;
+    long[] want = {n, c.imgChannels(), c.imgResolution(), c.imgResolution()};
+    if (!Arrays.equals(x.shape(), want) || n == 0) {
+      throw new UsageException("forward: --x has shape " + Arrays.toString(x.shape()) + ", the model takes " + Arrays.toString(want));
+    }
+    if (sigma.length != n) {
+      throw new UsageException("forward: --sigma has " + sigma.length + " values for " + n + " samples");
+    }
+    for (float s : sigma) {
+      if (!(s > 0) || Float.isInfinite(s)) {
+        throw new UsageException("forward: --sigma values must be positive and finite, got " + s);
+      }
+    }
+    if (y == null) {
+      return;
+    }
+    if (c.labelDim() == 0) {
+      throw new UsageException("forward: " + model + " is unconditional: drop --y");
+    }
+    if (y.length != n) {
+      throw new UsageException("forward: --y has " + y.length + " labels for " + n + " samples");
+    }
+    for (long label : y) {
+      if (label < 0 || label >= c.labelDim()) {
+        throw new UsageException("forward: --y label " + label + " is outside [0, " + c.labelDim() + ")");
+      }
+    }
   }
 
   static float[] toFloats(long[] v) {

@@ -8,13 +8,14 @@ import org.guidance4j.io.ModelFiles;
 import org.guidance4j.io.SafetensorsEntry;
 import org.guidance4j.io.SafetensorsFile;
 import org.guidance4j.nn.adm.AdmConfig;
+import org.guidance4j.nn.edm2.Edm2Config;
 
 /** `guidance4j info`: what a checkpoint holds and the architecture its config implies. */
 final class InfoCommand {
   private InfoCommand() {}
 
   static Options options() {
-    return new Options("info", "Describes a model: architecture, parameter count, dtypes, the config it implies.")
+    return new Options("info", "Describes a model (guided-diffusion U-Net or classifier, or EDM2 denoiser): architecture, parameter count, dtypes, the config it implies.")
         .option("model", "dir", "a folder with config.json and one .safetensors file", null);
   }
 
@@ -38,6 +39,11 @@ final class InfoCommand {
       System.out.printf("parameters: %,d (%.2f M)%n", params, params / 1e6);
       System.out.println("dtypes:     " + dtypes);
       System.out.println("kind:       " + config.kind());
+      if (Edm2Config.KIND.equals(config.kind())) {
+        describeEdm2(config, f);
+        System.out.println("config keys: " + config.asMap());
+        return 0;
+      }
       AdmConfig a = AdmConfig.from(config);
       System.out.println("architecture (as loaded):");
       System.out.println("  image_size " + a.imageSize() + ", in_channels " + a.inChannels() + ", out_channels " + a.outChannels());
@@ -53,5 +59,29 @@ final class InfoCommand {
       System.out.println("config keys: " + config.asMap());
     }
     return 0;
+  }
+
+  private static void describeEdm2(ModelConfig config, SafetensorsFile f) {
+    Edm2Config c = Edm2Config.from(config);
+    long logvar = 0;
+    for (SafetensorsEntry e : f.entries()) {
+      if (e.key().startsWith("logvar_")) {
+        logvar += e.elementCount();
+      }
+    }
+    System.out.println("architecture (as loaded): EDM2 magnitude-preserving U-Net with EDM preconditioning");
+    System.out.println("  img_resolution " + c.imgResolution() + ", img_channels " + c.imgChannels()
+        + ", classes " + (c.labelDim() > 0 ? c.labelDim() : "none (unconditional)") + ", sigma_data " + c.sigmaData());
+    System.out.println("  model_channels " + c.modelChannels() + ", channel_mult " + c.channelMult() + " (channels "
+        + c.blockChannels() + "), num_blocks " + c.numBlocks());
+    System.out.println("  embedding " + c.embChannels() + " channels from " + c.noiseChannels() + " Fourier features");
+    System.out.println("  attention at resolutions " + c.attnResolutions() + " and the lowest decoder block, "
+        + c.channelsPerHead() + " channels per head");
+    System.out.println("  balances: label " + c.labelBalance() + ", concat " + c.concatBalance() + ", res " + c.resBalance()
+        + ", attn " + c.attnBalance() + "; clip_act " + (c.clipAct() == null ? "none" : c.clipAct()));
+    if (logvar > 0) {
+      System.out.printf("  uncertainty head (logvar_*): %,d parameters, not used for sampling%n", logvar);
+    }
+    System.out.println("  sampling: continuous-time (EDM samplers heun, euler); input sigma, output x0 = D(x; sigma, y)");
   }
 }

@@ -202,6 +202,76 @@ public final class Ops {
   }
 
   /**
+   * x (B, C, spatial...) times a per-channel factor: {@code scale} is (C) or (1, C) for all
+   * samples, or (B, K) with K >= C for one row per sample (its first C entries). With x viewed as
+   * (B, 1, rest) and scale (B, 1) it scales each sample by its own factor.
+   */
+  public static Tensor scaleChannels(Tensor x, Tensor scale) {
+    Check.present("Ops.scaleChannels", x, "x");
+    return produce(Tensor.empty(x.device(), x.dtype(), x.shape()), out -> scaleChannelsInto(x, scale, out));
+  }
+
+  /** See {@link #scaleChannels}; out may be x (never scale). */
+  public static Tensor scaleChannelsInto(Tensor x, Tensor scale, Tensor out) {
+    String op = "Ops.scaleChannels";
+    Check.present(op, out, "out");
+    Check.output(op, out, "out", out.device(), out.dtype());
+    Check.tensor(op, x, "x", out.device(), out.dtype());
+    Check.minRank(op, x, "x", 2, "(batch, channels, spatial...)");
+    Check.shape(op, x, "x", out.shape());
+    Check.tensor(op, scale, "scale", out.device(), out.dtype());
+    long batch = x.dim(0);
+    long channels = x.dim(1);
+    long spatial = batch * channels == 0 ? 0 : x.numel() / (batch * channels);
+    long stride;
+    if (scale.rank() == 1 && scale.dim(0) == channels) {
+      stride = 0;
+    } else if (scale.rank() == 2 && scale.dim(0) == 1 && scale.dim(1) >= channels) {
+      stride = 0;
+    } else if (scale.rank() == 2 && scale.dim(0) == batch && scale.dim(1) >= channels) {
+      stride = batch == 1 ? 0 : scale.dim(1);
+    } else {
+      throw Check.fail(
+          op,
+          "scale has shape " + Arrays.toString(scale.shape()) + " but expected [" + channels + "], [1, >= "
+              + channels + "] or [" + batch + ", >= " + channels + "] for x " + Arrays.toString(x.shape()));
+    }
+    Check.sameOrDisjoint(op, out, "out", x, "x");
+    Check.disjoint(op, out, "out", scale, "scale");
+    if (out.numel() == 0) {
+      return out;
+    }
+    Status.check(
+        guidance4j_h.g4j_scale_channels(
+            stream(out), out.dtype().code(), batch, channels, spatial, x.ptr(), scale.ptr(), stride, out.ptr()),
+        "g4j_scale_channels");
+    return out;
+  }
+
+  /** x clamped to [lo, hi] elementwise (NaN stays NaN), as torch.clamp. */
+  public static Tensor clamp(Tensor x, float lo, float hi) {
+    Check.present("Ops.clamp", x, "x");
+    return produce(Tensor.empty(x.device(), x.dtype(), x.shape()), out -> clampInto(x, lo, hi, out));
+  }
+
+  /** out = clamp(x, lo, hi); out may be x. */
+  public static Tensor clampInto(Tensor x, float lo, float hi, Tensor out) {
+    String op = "Ops.clamp";
+    Check.present(op, out, "out");
+    Check.output(op, out, "out", out.device(), out.dtype());
+    Check.tensor(op, x, "x", out.device(), out.dtype());
+    Check.shape(op, x, "x", out.shape());
+    if (Float.isNaN(lo) || Float.isNaN(hi) || !(lo <= hi)) {
+      throw Check.fail(op, "need lo <= hi (neither NaN), got lo " + lo + ", hi " + hi);
+    }
+    Check.sameOrDisjoint(op, out, "out", x, "x");
+    Status.check(
+        guidance4j_h.g4j_clamp(stream(out), out.dtype().code(), out.numel(), lo, hi, x.ptr(), out.ptr()),
+        "g4j_clamp");
+    return out;
+  }
+
+  /**
    * (B, Ca, spatial...) and (B, Cb, spatial...) joined along dim 1 into (B, Ca + Cb, spatial...):
    * U-Net skip connections ({@code th.cat([h, skip], dim=1)}), by strided copies, no kernel.
    */
@@ -420,6 +490,44 @@ public final class Ops {
             stream(out), out.dtype().code(), batch, channels, spatial, groups, eps, x.ptr(),
             ptrOrNull(gamma), ptrOrNull(beta), scale, shift, ssStride, silu ? 1 : 0, out.ptr()),
         "g4j_group_norm");
+    return out;
+  }
+
+  /**
+   * EDM2's normalize(x, dim=axis): every vector along {@code axis} divided by its RMS plus eps,
+   * {@code x / (eps + ||x||_axis / sqrt(size of axis))}. Pixel norm of (B, C, H, W) is axis 1.
+   */
+  public static Tensor normalize(Tensor x, int axis, float eps) {
+    Check.present("Ops.normalize", x, "x");
+    return produce(Tensor.empty(x.device(), x.dtype(), x.shape()), out -> normalizeInto(x, axis, eps, out));
+  }
+
+  /** See {@link #normalize}; out may be x. */
+  public static Tensor normalizeInto(Tensor x, int axis, float eps, Tensor out) {
+    String op = "Ops.normalize";
+    Check.present(op, out, "out");
+    Check.output(op, out, "out", out.device(), out.dtype());
+    Check.tensor(op, x, "x", out.device(), out.dtype());
+    Check.shape(op, x, "x", out.shape());
+    if (axis < 0 || axis >= x.rank()) {
+      throw Check.fail(op, "axis " + axis + " out of range for x " + Arrays.toString(x.shape()));
+    }
+    if (!(eps > 0) || Float.isInfinite(eps)) {
+      throw Check.fail(op, "eps must be finite and > 0, got " + eps);
+    }
+    Check.sameOrDisjoint(op, out, "out", x, "x");
+    if (x.numel() == 0) {
+      return out;
+    }
+    long outer = 1;
+    for (int d = 0; d < axis; d++) {
+      outer *= x.dim(d);
+    }
+    long size = x.dim(axis);
+    long inner = x.numel() / (outer * size);
+    Status.check(
+        guidance4j_h.g4j_normalize(stream(out), out.dtype().code(), outer, size, inner, eps, x.ptr(), out.ptr()),
+        "g4j_normalize");
     return out;
   }
 

@@ -1,0 +1,190 @@
+package org.guidance4j.nn.edm2;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.guidance4j.core.DType;
+import org.guidance4j.core.Device;
+import org.guidance4j.core.Ops;
+import org.guidance4j.core.QkvLayout;
+import org.guidance4j.core.Tensor;
+import org.guidance4j.nn.Weights;
+
+/**
+ * EDM2's U-Net block (Figure 21 of the paper), fields named like its checkpoint keys:
+ *
+ * <pre>
+ *   x = resample(x)                                         (down: 2x2 box; up: nearest)
+ *   enc: x = pixel_norm(conv_skip(x))                       (conv_skip when widths differ)
+ *   y = conv_res1(mp_silu(conv_res0(mp_silu(x)) * (1 + emb_linear(emb, gain = emb_gain))))
+ *   dec: x = conv_skip(x)
+ *   x = mp_sum(x, y, res_balance)
+ *   attention: x = mp_sum(x, attn_proj(cosine_attention(attn_qkv(x))), attn_balance)
+ *   x = clamp(x, -clip_act, clip_act)
+ * </pre>
+ *
+ * The 1 / 0.596 of every mp_silu is folded into the weights of the layer that reads it.
+ */
+final class Block implements AutoCloseable {
+  static final double SILU_GAIN = 1 / 0.596;
+
+  enum Flavor { ENC, DEC }
+
+  enum Resample { KEEP, UP, DOWN }
+
+  private final Flavor flavor;
+  private final Resample resample;
+  private final MPConv convRes0; // conv_res0
+  private final MPConv embLinear; // emb_linear (gain emb_gain)
+  private final MPConv convRes1; // conv_res1
+  private final MPConv convSkip; // conv_skip or null
+  private final MPConv attnQkv; // attn_qkv or null
+  private final MPConv attnProj; // attn_proj or null
+  private final Tensor ones; // (out): the "+ 1" of the embedding's scale, as emb_linear's bias
+  private final int heads;
+  private final double resBalance;
+  private final double attnBalance;
+  private final Double clipAct;
+  private final long outChannels;
+  private final List<AutoCloseable> owned = new ArrayList<>();
+
+  Block(
+      Weights w, String p, long in, long out, long emb, Flavor flavor, Resample resample, boolean attention,
+      Edm2Config c, Device device, DType dtype) {
+    this.flavor = flavor;
+    this.resample = resample;
+    this.outChannels = out;
+    double embGain = w.take(p + ".emb_gain").toFloatArray()[0];
+    this.convRes0 = own(MPConv.load(w, p + ".conv_res0.weight", out, flavor == Flavor.ENC ? out : in, 3, 1, SILU_GAIN, device, dtype));
+    // emb arrives as silu(emb): the U-Net's mp_silu gain is folded in here
+    this.embLinear = own(MPConv.load(w, p + ".emb_linear.weight", out, emb, 0, embGain, SILU_GAIN, device, dtype));
+    this.convRes1 = own(MPConv.load(w, p + ".conv_res1.weight", out, out, 3, 1, SILU_GAIN, device, dtype));
+    this.convSkip = in != out ? own(MPConv.load(w, p + ".conv_skip.weight", out, in, 1, 1, 1, device, dtype)) : null;
+    // as in EDM2, a block narrower than one head has no attention (and no attn_* weights)
+    this.heads = attention ? Math.toIntExact(out / c.channelsPerHead()) : 0;
+    if (heads > 0 && out % heads != 0) {
+      throw new IllegalArgumentException(
+          p + ": " + out + " channels do not split into heads of channels_per_head " + c.channelsPerHead());
+    }
+    this.attnQkv = heads > 0 ? own(MPConv.load(w, p + ".attn_qkv.weight", 3 * out, out, 1, 1, 1, device, dtype)) : null;
+    this.attnProj = heads > 0 ? own(MPConv.load(w, p + ".attn_proj.weight", out, out, 1, 1, 1, device, dtype)) : null;
+    float[] one = new float[Math.toIntExact(out)];
+    Arrays.fill(one, 1f);
+    this.ones = MPConv.upload(one, device, dtype, out);
+    owned.add(ones);
+    this.resBalance = c.resBalance();
+    this.attnBalance = c.attnBalance();
+    this.clipAct = c.clipAct();
+  }
+
+  private MPConv own(MPConv m) {
+    owned.add(m);
+    return m;
+  }
+
+  long outChannels() {
+    return outChannels;
+  }
+
+  /** x (B, in, H, W), embSilu = silu(emb) (B, emb) -> (B, out, H', W'). */
+  Tensor forward(Tensor x, Tensor embSilu) {
+    Tensor main = switch (resample) {
+      case KEEP -> x;
+      case DOWN -> Ops.avgPool2x2(x);
+      case UP -> Ops.upsampleNearest2x(x);
+    };
+    try {
+      if (flavor == Flavor.ENC) {
+        if (convSkip != null) {
+          Tensor skipped = convSkip.forward(main);
+          release(main, x);
+          main = skipped;
+        }
+        if (main == x) {
+          main = Ops.normalize(x, 1, (float) MPConv.EPS);
+        } else {
+          Ops.normalizeInto(main, 1, (float) MPConv.EPS, main);
+        }
+      }
+      Tensor y = residual(main, embSilu);
+      if (flavor == Flavor.DEC && convSkip != null) {
+        Tensor skipped = convSkip.forward(main);
+        release(main, x);
+        main = skipped;
+      }
+      Tensor out;
+      try (y) {
+        out = mpSum(main, y, resBalance);
+      }
+      release(main, x);
+      main = null;
+      if (heads > 0) {
+        Tensor attended = attention(out);
+        out.close();
+        out = attended;
+      }
+      if (clipAct != null) {
+        float clip = clipAct.floatValue();
+        Ops.clampInto(out, -clip, clip, out);
+      }
+      return out;
+    } catch (RuntimeException e) {
+      release(main, x);
+      throw e;
+    }
+  }
+
+  /** conv_res1(mp_silu(conv_res0(mp_silu(x)) * (1 + emb_linear(emb)))). */
+  private Tensor residual(Tensor x, Tensor embSilu) {
+    Tensor h;
+    try (Tensor a = Ops.silu(x)) {
+      h = convRes0.forward(a);
+    }
+    try (h;
+        Tensor c = embLinear.forward(embSilu, ones)) {
+      Ops.scaleChannelsInto(h, c, h);
+      Ops.siluInto(h, h);
+      return convRes1.forward(h);
+    }
+  }
+
+  /** mp_sum(x, attn_proj(attention(normalised q, k, v)), attn_balance). */
+  private Tensor attention(Tensor x) {
+    long b = x.dim(0);
+    long t = x.dim(2) * x.dim(3);
+    long headDim = outChannels / heads;
+    try (Tensor qkv = attnQkv.forward(x)) {
+      // (B, heads * headDim * 3, T): q, k and v normalised over each head's channels
+      Tensor view = qkv.reshape(b, heads, headDim, 3, t);
+      Ops.normalizeInto(view, 2, (float) MPConv.EPS, view);
+      try (Tensor a = Ops.attention(qkv.reshape(b, 3 * outChannels, t), heads, QkvLayout.EDM2, (float) (1 / Math.sqrt(headDim)));
+          Tensor y = attnProj.forward(a.reshape(x.shape()))) {
+        return mpSum(x, y, attnBalance);
+      }
+    }
+  }
+
+  /** ((1 - t) a + t b) / sqrt((1 - t)^2 + t^2). */
+  static Tensor mpSum(Tensor a, Tensor b, double t) {
+    double norm = Math.sqrt((1 - t) * (1 - t) + t * t);
+    return Ops.axpby((float) ((1 - t) / norm), a, (float) (t / norm), b);
+  }
+
+  /** Closes an intermediate unless it is the caller's input. */
+  private static void release(Tensor t, Tensor input) {
+    if (t != null && t != input) {
+      t.close();
+    }
+  }
+
+  @Override
+  public void close() {
+    for (AutoCloseable c : owned) {
+      try {
+        c.close();
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    }
+  }
+}

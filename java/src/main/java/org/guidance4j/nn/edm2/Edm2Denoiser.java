@@ -1,0 +1,174 @@
+package org.guidance4j.nn.edm2;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import org.guidance4j.core.DType;
+import org.guidance4j.core.Device;
+import org.guidance4j.core.InvalidArgumentException;
+import org.guidance4j.core.Ops;
+import org.guidance4j.core.Tensor;
+import org.guidance4j.diffusion.EdmPreconditioning;
+import org.guidance4j.io.ModelConfig;
+import org.guidance4j.io.ModelFiles;
+import org.guidance4j.io.SafetensorsFile;
+import org.guidance4j.nn.Weights;
+
+/**
+ * EDM2's Precond: the denoiser D(x; sigma, c) = c_skip x + c_out F(c_in x; ln(sigma) / 4, c) of
+ * an {@link Edm2UNet} F, for x in EDM scaling (x = y + sigma n). The training-only uncertainty
+ * head (logvar_fourier, logvar_linear) is accepted in the checkpoint and not loaded.
+ *
+ * <p>All weights are read on the CPU, normalised there in double, and uploaded once; the
+ * checkpoint file is closed when loading ends.
+ */
+public final class Edm2Denoiser implements AutoCloseable {
+  private final Edm2Config config;
+  private final EdmPreconditioning precond;
+  private final Edm2UNet unet;
+  private final Device device;
+  private final DType dtype;
+  private final long parameters;
+
+  private Edm2Denoiser(Edm2Config config, Edm2UNet unet, Device device, DType dtype, long parameters) {
+    this.config = config;
+    this.precond = new EdmPreconditioning(config.sigmaData());
+    this.unet = unet;
+    this.device = device;
+    this.dtype = dtype;
+    this.parameters = parameters;
+  }
+
+  /** Loads a model directory (or a .safetensors with config.json beside it) onto {@code device}. */
+  public static Edm2Denoiser load(Path model, Device device, DType dtype) throws IOException {
+    ModelFiles files = ModelFiles.resolve(model);
+    ModelConfig mc = files.readConfig();
+    Edm2Config c = Edm2Config.from(mc);
+    try (SafetensorsFile f = files.openCheckpoint()) {
+      Weights host = new Weights(f, Device.cpu(), DType.F32);
+      Edm2UNet unet = null;
+      try {
+        unet = new Edm2UNet(host, c, device, dtype);
+        if (host.has("logvar_linear.weight") || host.has("logvar_fourier.freqs")) {
+          long channels = host.shapeOf("logvar_linear.weight")[1];
+          host.take("logvar_fourier.freqs", channels);
+          host.take("logvar_fourier.phases", channels);
+          host.take("logvar_linear.weight", 1, channels);
+        }
+        host.requireAllUsed();
+        long params = 0;
+        for (String key : f.keys()) {
+          if (!key.startsWith("logvar_")) {
+            params += Arrays.stream(host.shapeOf(key)).reduce(1, Math::multiplyExact);
+          }
+        }
+        return new Edm2Denoiser(c, unet, device, dtype, params);
+      } catch (RuntimeException e) {
+        if (unet != null) {
+          unet.close();
+        }
+        throw e;
+      } finally {
+        host.closeTensors();
+      }
+    }
+  }
+
+  public Edm2Config config() {
+    return config;
+  }
+
+  public Device device() {
+    return device;
+  }
+
+  public DType dtype() {
+    return dtype;
+  }
+
+  /** Parameters of the denoiser (U-Net and embeddings; not the uncertainty head). */
+  public long parameterCount() {
+    return parameters;
+  }
+
+  /**
+   * D(x; sigma, labels): x (N, img_channels, R, R) in EDM scaling, one sigma > 0 per sample,
+   * labels (N) class indices for a conditional model, or null (EDM2's all-zero class vector; the
+   * only choice for an unconditional model). Returns (N, img_channels, R, R) in x's dtype.
+   */
+  public Tensor forward(Tensor x, float[] sigmas, long[] labels) {
+    checkInputs(x, sigmas, labels);
+    if (x.dtype() != dtype) {
+      try (Tensor converted = x.to(dtype)) {
+        return forward(converted, sigmas, labels);
+      }
+    }
+    int n = sigmas.length;
+    float[] cIn = new float[n];
+    float[] cSkip = new float[n];
+    float[] cOut = new float[n];
+    double[] cNoise = new double[n];
+    for (int i = 0; i < n; i++) {
+      double s = sigmas[i];
+      cIn[i] = (float) precond.cIn(s);
+      cSkip[i] = (float) precond.cSkip(s);
+      cOut[i] = (float) precond.cOut(s);
+      cNoise[i] = precond.cNoise(s);
+    }
+    long[] perSample = {n, 1, x.numel() / n};
+    try (Tensor in = MPConv.upload(cIn, device, dtype, n, 1);
+        Tensor skip = MPConv.upload(cSkip, device, dtype, n, 1);
+        Tensor out = MPConv.upload(cOut, device, dtype, n, 1);
+        Tensor xin = Ops.scaleChannels(x.reshape(perSample), in);
+        Tensor f = unet.forward(xin.reshape(x.shape()), cNoise, labels)) {
+      Tensor d = Tensor.empty(device, dtype, x.shape());
+      try {
+        Tensor dv = d.reshape(perSample);
+        Tensor fv = f.reshape(perSample);
+        Ops.scaleChannelsInto(x.reshape(perSample), skip, dv);
+        Ops.scaleChannelsInto(fv, out, fv);
+        Ops.addInto(dv, fv, dv);
+        return d;
+      } catch (RuntimeException e) {
+        d.close();
+        throw e;
+      }
+    }
+  }
+
+  private void checkInputs(Tensor x, float[] sigmas, long[] labels) {
+    String op = "Edm2Denoiser.forward";
+    long[] expected = {x.rank() > 0 ? x.dim(0) : 0, config.imgChannels(), config.imgResolution(), config.imgResolution()};
+    if (!Arrays.equals(x.shape(), expected) || x.dim(0) == 0) {
+      throw new InvalidArgumentException(op, "x has shape " + Arrays.toString(x.shape()) + ", expected " + Arrays.toString(expected));
+    }
+    if (sigmas == null || sigmas.length != x.dim(0)) {
+      throw new InvalidArgumentException(
+          op, (sigmas == null ? "no" : String.valueOf(sigmas.length)) + " sigmas for a batch of " + x.dim(0));
+    }
+    for (float s : sigmas) {
+      if (!(s > 0) || Float.isInfinite(s)) {
+        throw new InvalidArgumentException(op, "sigma must be positive and finite, got " + s);
+      }
+    }
+    if (labels == null) {
+      return;
+    }
+    if (config.labelDim() == 0) {
+      throw new InvalidArgumentException(op, "this model is unconditional: labels must be null");
+    }
+    if (labels.length != x.dim(0)) {
+      throw new InvalidArgumentException(op, labels.length + " labels for a batch of " + x.dim(0));
+    }
+    for (long y : labels) {
+      if (y < 0 || y >= config.labelDim()) {
+        throw new InvalidArgumentException(op, "class " + y + " is outside [0, " + config.labelDim() + ")");
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    unet.close();
+  }
+}
