@@ -7,7 +7,7 @@ import java.util.List;
 import org.guidance4j.core.DType;
 import org.guidance4j.core.Device;
 import org.guidance4j.core.Tensor;
-import org.guidance4j.diffusion.AdmModel;
+import org.guidance4j.diffusion.Models;
 import org.guidance4j.diffusion.DiffusionModel;
 import org.guidance4j.guidance.Guidance;
 import org.guidance4j.image.Images;
@@ -59,7 +59,6 @@ final class CompareCommand {
     if (perClass < 1) {
       throw new UsageException("--per-class must be >= 1, got " + perClass);
     }
-    Sampler sampler = SamplingFlags.sampler(o);
     Device device = SamplingFlags.device(o);
     DType dtype = SamplingFlags.dtype(o, device);
     long seed = o.longValue("seed");
@@ -71,9 +70,10 @@ final class CompareCommand {
     if (needsClassifier && !o.has("classifier")) {
       throw new UsageException("rows with classifier need --classifier");
     }
-    try (DiffusionModel model = AdmModel.load(modelPath, device, dtype);
-        DiffusionModel guide = needsGuide ? AdmModel.load(o.path("guide-model"), device, dtype) : null;
+    try (DiffusionModel model = Models.load(modelPath, device, dtype);
+        DiffusionModel guide = needsGuide ? Models.load(o.path("guide-model"), device, dtype) : null;
         AdmClassifier classifier = needsClassifier ? AdmClassifier.load(o.path("classifier"), device, dtype) : null) {
+      Sampler sampler = SamplingFlags.sampler(o, model);
       long[] classes = classes(o, model);
       int perRow = classes.length * perClass;
       long[] labels = new long[perRow];

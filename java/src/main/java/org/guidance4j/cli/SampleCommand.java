@@ -7,7 +7,7 @@ import java.util.SplittableRandom;
 import org.guidance4j.core.DType;
 import org.guidance4j.core.Device;
 import org.guidance4j.core.Tensor;
-import org.guidance4j.diffusion.AdmModel;
+import org.guidance4j.diffusion.Models;
 import org.guidance4j.diffusion.DiffusionModel;
 import org.guidance4j.guidance.Guidance;
 import org.guidance4j.io.Npy;
@@ -48,7 +48,6 @@ final class SampleCommand {
     }
     String method = o.string("guidance");
     double scale = scale(o, method);
-    Sampler sampler = SamplingFlags.sampler(o);
     Device device = SamplingFlags.device(o);
     DType dtype = SamplingFlags.dtype(o, device);
     long seed = o.longValue("seed");
@@ -56,9 +55,10 @@ final class SampleCommand {
     if (batch < 1) {
       throw new UsageException("--batch must be >= 1, got " + batch);
     }
-    try (DiffusionModel model = AdmModel.load(modelPath, device, dtype);
-        DiffusionModel guide = o.has("guide-model") ? AdmModel.load(o.path("guide-model"), device, dtype) : null;
+    try (DiffusionModel model = Models.load(modelPath, device, dtype);
+        DiffusionModel guide = o.has("guide-model") ? Models.load(o.path("guide-model"), device, dtype) : null;
         AdmClassifier classifier = o.has("classifier") ? AdmClassifier.load(o.path("classifier"), device, dtype) : null) {
+      Sampler sampler = SamplingFlags.sampler(o, model);
       List<Long> listed = new ArrayList<>();
       long[] labels = labels(o, model, n, seed, listed);
       Guidance guidance = SamplingFlags.guidance(o, method, scale, model, guide, classifier);

@@ -27,7 +27,7 @@ final class SamplingFlags {
     return o.option("model", "dir", "the model: a folder with config.json and one .safetensors file", null)
         .option("guide-model", "dir", "the weaker model guiding the main one (autoguidance)", null)
         .option("classifier", "dir", "the noise-aware classifier (classifier guidance)", null)
-        .option("sampler", "name", "ddpm | ddim | heun | euler", "ddim")
+        .option("sampler", "name", "ddpm | ddim | heun | euler (default: ddim for guided-diffusion models, heun for EDM2 models)", null)
         .option("steps", "N", "sampler steps: shorthand for --timestep-respacing ddimN (ddim) or N (ddpm); the EDM step count (heun, euler)", null)
         .option("timestep-respacing", "str", "guided-diffusion's respacing: \"250\", \"ddim25\", \"10,10,5\" (ddpm/ddim)", null)
         .option("clip-denoised", "bool", "clip the x0 prediction to [-1, 1] (ddpm/ddim)", "true")
@@ -66,8 +66,23 @@ final class SamplingFlags {
     return t;
   }
 
+  /** The sampler the flags ask for; without --sampler, DDIM for discrete models and Heun for continuous ones. */
+  static Sampler sampler(Options o, DiffusionModel model) {
+    String name = o.has("sampler") ? o.string("sampler") : model.discrete() ? "ddim" : "heun";
+    if (!model.discrete() && (name.equals("ddpm") || name.equals("ddim"))) {
+      throw new UsageException(
+          "--sampler " + name + " needs a model trained on a discrete schedule; this one is continuous-time (EDM2):"
+              + " use heun or euler");
+    }
+    return sampler(o, name);
+  }
+
+  /** The sampler the flags ask for, DDIM without --sampler (for commands that run discrete models). */
   static Sampler sampler(Options o) {
-    String name = o.string("sampler");
+    return sampler(o, o.has("sampler") ? o.string("sampler") : "ddim");
+  }
+
+  private static Sampler sampler(Options o, String name) {
     Integer steps = o.has("steps") ? o.integer("steps") : null;
     if (steps != null && steps < 1) {
       throw new UsageException("--steps must be >= 1, got " + steps);
@@ -121,7 +136,14 @@ final class SamplingFlags {
     Guidance inner =
         switch (method) {
           case "none" -> new Unguided(model);
-          case "cfg" -> new ClassifierFree(model, scale);
+          case "cfg" -> {
+            if (model.nullClass() < 0 && !model.discrete()) {
+              throw new UsageException(
+                  "--guidance cfg needs a null class, which EDM2 models do not have: EDM2 runs classifier-free"
+                      + " guidance with a separate unconditional network, --guidance auto --guide-model <unconditional model>");
+            }
+            yield new ClassifierFree(model, scale);
+          }
           case "auto" -> {
             if (guide == null) {
               throw new UsageException("--guidance auto needs --guide-model (a weaker model of the same task)");
