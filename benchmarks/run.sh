@@ -26,7 +26,7 @@ MODELS=${MODELS:-$OUT/models}
 STAMP=$(date -u +%Y%m%d-%H%M%S)
 JOBS=${G4J_JOBS:-$(nproc 2>/dev/null || echo 4)}
 
-JVM_PROPS=("-Dg4j.bench.models=$MODELS")
+JVM_PROPS=("-Dg4j.bench.models=$MODELS" "-Dg4j.bench.root=$ROOT")
 MVN_PROPS=(-DskipTests -Dstyle.color=never "-Dg4j.native.jobs=$JOBS" "-Dg4j.cmake.args=${G4J_CMAKE_ARGS:-}")
 if [[ -n "${G4J_LIBRARY:-}" ]]; then
   JVM_PROPS+=("-Dguidance4j.library.path=$G4J_LIBRARY")

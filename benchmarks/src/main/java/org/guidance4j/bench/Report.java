@@ -48,6 +48,7 @@ public final class Report {
       case "EmbeddingBench" -> EmbeddingBench.work(method, p);
       case "AdmForwardBench" -> AdmForwardBench.work(method, p);
       case "CfgStepBench" -> CfgStepBench.work(method, p);
+      case "AutoguidanceStepBench" -> AutoguidanceStepBench.work(method, p);
       default -> null;
     };
   }
