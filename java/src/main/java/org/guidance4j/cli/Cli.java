@@ -2,6 +2,7 @@ package org.guidance4j.cli;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
 import java.util.Arrays;
 import java.util.concurrent.CancellationException;
@@ -27,6 +28,7 @@ public final class Cli {
         compare       one PNG with a row per guidance method and scale, the same seeds in every row
         forward       run a network once on .npy inputs (--bench N times it)
         info          what a checkpoint holds and the architecture its config implies
+        sweep         each guidance method over its weights: classifier accuracy and Fréchet distance, table + plot
         info-device   the native library, CPU threads and CUDA devices (or why there are none)
       """;
 
@@ -43,6 +45,7 @@ public final class Cli {
           case "compare" -> CompareCommand::run;
           case "forward" -> ForwardCommand::run;
           case "info" -> InfoCommand::run;
+          case "sweep" -> SweepCommand::run;
           case "info-device" -> a -> DeviceInfo.print();
           default -> null;
         };
@@ -68,6 +71,12 @@ public final class Cli {
   static String message(Throwable e) {
     if (e instanceof NoSuchFileException n) {
       return "no such file: " + n.getFile();
+    }
+    if (e instanceof AccessDeniedException a && a.getReason() == null) {
+      return a.getFile() + ": permission denied"; // its own message is the bare path
+    }
+    if (e instanceof OutOfMemoryError) {
+      return "out of Java heap memory (" + e.getMessage() + "): use a smaller --n, or raise -Xmx through G4J_JAVA_OPTS";
     }
     if (e instanceof OutOfDeviceMemoryException) {
       return e.getMessage() + " (try a smaller --batch)";

@@ -67,6 +67,13 @@ final class SampleCommand {
       Tensor samples;
       if (o.has("init-noise")) {
         NpyArray noise = Npy.read(o.path("init-noise"));
+        long[] shape = model.sampleShape();
+        long[] want = {n, shape[0], shape[1], shape[2]};
+        if (!java.util.Arrays.equals(noise.shape(), want)) {
+          throw new UsageException(
+              "--init-noise " + o.string("init-noise") + ": shape " + java.util.Arrays.toString(noise.shape())
+                  + ", expected " + java.util.Arrays.toString(want) + " (--n, then the model's C, H, W)");
+        }
         try (Tensor x = Tensor.fromArray(Device.cpu(), noise.toFloatArray(), noise.shape())) {
           samples = run.initialNoise(x).sample(n, labels, seed);
         }

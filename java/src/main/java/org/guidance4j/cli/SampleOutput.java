@@ -1,10 +1,14 @@
 package org.guidance4j.cli;
 
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Comparator;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Stream;
 import org.guidance4j.image.Images;
 import org.guidance4j.io.Npy;
@@ -35,6 +39,7 @@ final class SampleOutput {
     if (!Files.isWritable(parent)) {
       throw new UsageException("--out " + path + ": the folder " + parent + " is not writable");
     }
+    probeWritable("--out " + path, parent);
     if (kind == Kind.FOLDER && Files.exists(path) && !isEmptyDir(path)) {
       throw new UsageException("--out " + path + ": exists and is not an empty folder (give a new folder, a .png or a .npy)");
     }
@@ -42,6 +47,25 @@ final class SampleOutput {
       throw new UsageException("--out " + path + ": is a folder");
     }
     return new SampleOutput(path, kind);
+  }
+
+  /**
+   * Creates and deletes a file in {@code dir}, so that an output that cannot be written fails
+   * before sampling, not after it: isWritable says yes to root, and to folders such as /proc.
+   */
+  static void probeWritable(String what, Path dir) {
+    Path probe = dir.resolve(".g4j-probe-" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
+    try {
+      Files.createFile(probe);
+      Files.delete(probe);
+    } catch (IOException e) {
+      String reason =
+          e instanceof AccessDeniedException ? "permission denied"
+              : e instanceof FileSystemException f && f.getReason() != null ? f.getReason()
+              : e instanceof NoSuchFileException ? "no such file or directory"
+              : e.getClass().getSimpleName();
+      throw new UsageException(what + ": cannot create files in " + dir + " (" + reason + ")");
+    }
   }
 
   Path path() {
@@ -62,7 +86,9 @@ final class SampleOutput {
 
   private void writeFolder(float[] data, long[] shape) throws IOException {
     Path abs = path.toAbsolutePath();
-    Path tmp = Files.createTempDirectory(abs.getParent(), "." + abs.getFileName() + ".");
+    // not Files.createTempDirectory: its 0700 permissions would survive the rename
+    Path tmp = Files.createDirectory(
+        abs.resolveSibling("." + abs.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current().nextLong())));
     try {
       int c = (int) shape[1];
       int h = (int) shape[2];

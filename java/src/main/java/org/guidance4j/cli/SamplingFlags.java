@@ -74,7 +74,13 @@ final class SamplingFlags {
           "--sampler " + name + " needs a model trained on a discrete schedule; this one is continuous-time (EDM2):"
               + " use heun or euler");
     }
-    return sampler(o, name);
+    Sampler sampler = sampler(o, name);
+    try {
+      sampler.steps(model); // parses the respacing against the model's schedule now, not mid-run
+    } catch (IllegalArgumentException e) {
+      throw new UsageException((o.has("timestep-respacing") ? "--timestep-respacing" : "--steps") + ": " + e.getMessage());
+    }
+    return sampler;
   }
 
   /** The sampler the flags ask for, DDIM without --sampler (for commands that run discrete models). */
@@ -175,6 +181,11 @@ final class SamplingFlags {
     if (lohi.size() != 2) {
       throw new UsageException("--interval takes two numbers lo,hi, got '" + o.string("interval") + "'");
     }
-    return new Interval(inner, new Unguided(model), lohi.get(0), lohi.get(1));
+    double lo = lohi.get(0);
+    double hi = lohi.get(1);
+    if (!(lo >= 0) || !(hi > lo)) {
+      throw new UsageException("--interval needs 0 <= lo < hi, got '" + o.string("interval") + "'");
+    }
+    return new Interval(inner, new Unguided(model), lo, hi);
   }
 }

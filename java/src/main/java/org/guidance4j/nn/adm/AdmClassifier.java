@@ -63,6 +63,59 @@ public final class AdmClassifier implements AutoCloseable {
 
   /** x (N, 3, S, S), timesteps (N) -> logits (N, num_classes). */
   public Tensor forward(Tensor x, float[] timesteps) {
+    checkInput(x, timesteps);
+    if (x.dtype() != weights.dtype()) {
+      try (Tensor converted = x.to(weights.dtype())) {
+        return forward(converted, timesteps);
+      }
+    }
+    try (Tensor a = trunk(x, timesteps)) {
+      return pool.forward(a);
+    }
+  }
+
+  /**
+   * The logits and the classifier's pooled features in one pass.
+   *
+   * @param logits (N, num_classes)
+   * @param features (N, C): the spatial mean of out.0's activations (the last GroupNorm + SiLU),
+   *     which is the mean token the attention pool starts from; the representation an evaluation
+   *     compares images by (as FID uses Inception's average-pooled last activations)
+   */
+  public record Outputs(Tensor logits, Tensor features) implements AutoCloseable {
+    @Override
+    public void close() {
+      logits.close();
+      features.close();
+    }
+  }
+
+  /** x (N, 3, S, S), timesteps (N) -> {@link Outputs}, both in the weights' dtype. */
+  public Outputs forwardWithFeatures(Tensor x, float[] timesteps) {
+    checkInput(x, timesteps);
+    if (x.dtype() != weights.dtype()) {
+      try (Tensor converted = x.to(weights.dtype())) {
+        return forwardWithFeatures(converted, timesteps);
+      }
+    }
+    try (Tensor a = trunk(x, timesteps)) {
+      long n = a.dim(0);
+      long c = a.dim(1);
+      long positions = a.dim(2) * a.dim(3);
+      Tensor logits = pool.forward(a);
+      try (Tensor ones = Ops.fill(Tensor.empty(a.device(), a.dtype(), positions, 1), 1f);
+          Tensor mean =
+              Ops.gemm(false, false, 1f / positions, a.reshape(n * c, positions), ones, 0f,
+                  Tensor.empty(a.device(), a.dtype(), n * c, 1))) {
+        return new Outputs(logits, mean.reshape(n, c).copyTo(a.device())); // an owning (N, C) tensor
+      } catch (RuntimeException e) {
+        logits.close();
+        throw e;
+      }
+    }
+  }
+
+  private void checkInput(Tensor x, float[] timesteps) {
     long[] expected = {x.dim(0), config.inChannels(), config.imageSize(), config.imageSize()};
     if (!Arrays.equals(x.shape(), expected) || timesteps.length != x.dim(0)) {
       throw new InvalidArgumentException(
@@ -70,11 +123,10 @@ public final class AdmClassifier implements AutoCloseable {
           "x has shape " + Arrays.toString(x.shape()) + " and " + timesteps.length + " timesteps; expected "
               + Arrays.toString(expected) + " and one timestep per sample");
     }
-    if (x.dtype() != weights.dtype()) {
-      try (Tensor converted = x.to(weights.dtype())) {
-        return forward(converted, timesteps);
-      }
-    }
+  }
+
+  /** Everything before the attention pool: out.0's activations (N, C, S', S'), in the weights' dtype. */
+  private Tensor trunk(Tensor x, float[] timesteps) {
     try (Tensor t = TimeEmbed.upload(timesteps, device());
         Tensor emb = timeEmbed.forward(t, x);
         Tensor embSilu = Ops.silu(emb)) {
@@ -87,9 +139,8 @@ public final class AdmClassifier implements AutoCloseable {
         h = next;
       }
       try (Tensor last = h;
-          Tensor mid = encoder.middleBlock.forward(last, embSilu);
-          Tensor a = outNorm.forward(mid, true)) {
-        return pool.forward(a);
+          Tensor mid = encoder.middleBlock.forward(last, embSilu)) {
+        return outNorm.forward(mid, true);
       }
     }
   }

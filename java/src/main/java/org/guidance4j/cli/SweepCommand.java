@@ -1,0 +1,180 @@
+package org.guidance4j.cli;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ThreadLocalRandom;
+import org.guidance4j.core.DType;
+import org.guidance4j.core.Device;
+import org.guidance4j.diffusion.AdmModel;
+import org.guidance4j.diffusion.DiffusionModel;
+import org.guidance4j.eval.QualityPlot;
+import org.guidance4j.eval.QualitySweep;
+import org.guidance4j.eval.QualityTable;
+import org.guidance4j.eval.RealImages;
+import org.guidance4j.image.Images;
+import org.guidance4j.nn.adm.AdmClassifier;
+import org.guidance4j.sampling.Sampler;
+
+/**
+ * `guidance4j sweep`: each guidance method over a list of its weights, measured by the shipped
+ * classifier (accuracy on the samples) and a Fréchet distance to held-out real images; writes
+ * quality.md (the table) and quality.png (the plot) into --out.
+ */
+final class SweepCommand {
+  private SweepCommand() {}
+
+  static final String DEFAULT_STEPS = "25";
+
+  static Options options() {
+    return SamplingFlags.declare(
+            new Options(
+                "sweep",
+                "Measures guidance methods over a sweep of their weights: the classifier's accuracy on the samples\n"
+                    + "and the Fréchet distance of its features to held-out real images; writes quality.md and quality.png."))
+        .option("model", "dir", "the model", "models/digits-unet")
+        .option("guide-model", "dir", "the weaker model for autoguidance", "models/digits-unet-weak")
+        .option("classifier", "dir", "the noise-aware classifier: classifier guidance, and the judge of every sample", "models/digits-classifier")
+        .option("steps", "N", "sampler steps (shorthand for --timestep-respacing ddimN with ddim)", DEFAULT_STEPS)
+        .option("batch", "N", "samples per batch", "50")
+        .option("heldout", "file.npy", "real images (N, C or 1, H, W) in [-1, 1]", "models/digits-heldout.npy")
+        .option("heldout-labels", "file.npy", "their classes, int64 (N)", "models/digits-heldout-labels.npy")
+        .option("n", "N", "samples per setting, classes balanced", "300")
+        .option("seed", "N", "seed of the noise, the same for every setting", "0")
+        .option("cfg-scales", "list", "CFG's gamma values (1 = no guidance); empty to skip", "1.5,2,3,5,8")
+        .option("classifier-scales", "list", "classifier guidance's scales (0 = no guidance); empty to skip", "0.5,1,2,4,8")
+        .option("auto-scales", "list", "autoguidance's w values (1 = no guidance); empty to skip", "1.5,2,2.5,3,4")
+        .option("out", "dir", "the folder for quality.md and quality.png (created if missing)", "models/quality");
+  }
+
+  static int run(String[] args) throws Exception {
+    Options o = options().parse(args);
+    if (o.bool("help")) {
+      System.out.print(o.help());
+      return 0;
+    }
+    if (!o.has("steps") && !o.has("timestep-respacing")) {
+      o.parse(new String[] {"--steps", DEFAULT_STEPS}); // SamplingFlags reads only given flags
+    }
+    Path out = o.path("out");
+    checkOutput(out);
+    int n = o.integer("n");
+    if (n < 2) {
+      throw new UsageException("--n must be >= 2 (a covariance needs two samples), got " + n);
+    }
+    int batch = o.integer("batch");
+    if (batch < 1) {
+      throw new UsageException("--batch must be >= 1, got " + batch);
+    }
+    List<Double> cfg = scales(o, "cfg-scales");
+    List<Double> cls = scales(o, "classifier-scales");
+    List<Double> auto = scales(o, "auto-scales");
+    Sampler sampler = SamplingFlags.sampler(o);
+    Device device = SamplingFlags.device(o);
+    DType dtype = SamplingFlags.dtype(o, device);
+    long seed = o.longValue("seed");
+    long start = System.nanoTime();
+    try (DiffusionModel model = AdmModel.load(Path.of(o.required("model")), device, dtype);
+        DiffusionModel guide = auto.isEmpty() ? null : AdmModel.load(o.path("guide-model"), device, dtype);
+        AdmClassifier classifier = AdmClassifier.load(o.path("classifier"), device, dtype)) {
+      RealImages real = RealImages.read(o.path("heldout"), o.path("heldout-labels"), model.sampleShape());
+      QualitySweep sweep = new QualitySweep(model, sampler, classifier, real, n, seed, batch).listener(new ProgressBar(System.err));
+      List<String> methods = new ArrayList<>();
+      List<Double> values = new ArrayList<>();
+      methods.add("none");
+      values.add(0.0);
+      add(methods, values, "cfg", cfg);
+      add(methods, values, "classifier", cls);
+      add(methods, values, "auto", auto);
+      System.err.printf(
+          Locale.ROOT, "held-out real images: %d, classifier accuracy %.3f%n", real.count(), sweep.referenceAccuracy());
+      List<QualitySweep.Point> points = new ArrayList<>();
+      for (int i = 0; i < methods.size(); i++) {
+        String m = methods.get(i);
+        double s = values.get(i);
+        var guidance = SamplingFlags.guidance(o, m, s, model, guide, classifier);
+        QualitySweep.Point p = sweep.measure(m, s, guidance);
+        points.add(p);
+        System.err.printf(
+            Locale.ROOT, "[%d/%d] %s: accuracy %.3f, Fréchet distance %.2f (%.0f s)%n",
+            i + 1, methods.size(), guidance.describe(), p.accuracy(), p.frechet(), p.seconds());
+      }
+      double minutes = (System.nanoTime() - start) / 60e9;
+      String conditions =
+          String.format(
+              Locale.ROOT, "n = %d samples per setting (classes balanced), sampler %s, seed %d, %s; %.1f min in all",
+              n, sampler.describe(), seed, SampleCommand.describe(device), minutes);
+      String table = QualityTable.markdown(points, sweep.referenceAccuracy(), real.count(), sweep.referenceHalves());
+      String md =
+          "# Guidance quality sweep\n\n"
+              + "Made by `" + ("./guidance4j sweep " + String.join(" ", args)).strip() + "`.\n\n"
+              + "Conditions: " + conditions + ".\n"
+              + "Model " + o.string("model") + ", guide " + o.string("guide-model") + ", judged by " + o.string("classifier")
+              + " against " + o.string("heldout") + ".\n\n"
+              + table + "\n![accuracy and Fréchet distance against the guidance scale](quality.png)\n";
+      Files.createDirectories(out);
+      Images.writePng(QualityPlot.plot(points, sweep.referenceAccuracy(), sweep.referenceHalves(), conditions), out.resolve("quality.png"));
+      writeAtomically(out.resolve("quality.md"), md);
+      System.out.print(table);
+      System.out.println("wrote " + out.resolve("quality.md") + " and " + out.resolve("quality.png") + "; " + conditions);
+      return 0;
+    }
+  }
+
+  private static void add(List<String> methods, List<Double> values, String method, List<Double> scales) {
+    for (double s : scales) {
+      methods.add(method);
+      values.add(s);
+    }
+  }
+
+  static List<Double> scales(Options o, String flag) {
+    String spec = o.string(flag).strip();
+    if (spec.isEmpty()) {
+      return List.of();
+    }
+    List<Double> out = o.numbers(flag);
+    for (double s : out) {
+      if (!Double.isFinite(s) || s < 0) {
+        throw new UsageException("--" + flag + ": scales must be finite and >= 0, got '" + spec + "'");
+      }
+    }
+    return out;
+  }
+
+  /** Fails before the (long) sweep when the results could not be written. */
+  private static void checkOutput(Path out) {
+    Path abs = out.toAbsolutePath();
+    Path dir = Files.isDirectory(abs) ? abs : abs.getParent();
+    if (Files.exists(abs) && !Files.isDirectory(abs)) {
+      throw new UsageException("--out " + out + ": exists and is not a folder");
+    }
+    if (dir == null || !Files.isDirectory(dir)) {
+      throw new UsageException("--out " + out + ": the folder " + dir + " does not exist");
+    }
+    SampleOutput.probeWritable("--out " + out, dir);
+  }
+
+  private static void writeAtomically(Path target, String text) throws IOException {
+    Path abs = target.toAbsolutePath();
+    // not Files.createTempFile: its 0600 permissions would survive the rename
+    Path tmp = abs.resolveSibling("." + abs.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
+    try {
+      Files.writeString(tmp, text, StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+      try {
+        Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      } catch (AtomicMoveNotSupportedException e) {
+        Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
+      }
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+  }
+}
