@@ -30,6 +30,7 @@ public final class Cli {
         info          what a checkpoint holds and the architecture its config implies
         sweep         each guidance method over its weights: classifier accuracy and Fréchet distance, table + plot
         info-device   the native library, CPU threads and CUDA devices (or why there are none)
+        toy           the autoguidance paper's 2-D toy: methods side by side with exact metrics (toy.png, toy.md)
       """;
 
   public static int run(String[] args, PrintStream err) {
@@ -47,6 +48,7 @@ public final class Cli {
           case "info" -> InfoCommand::run;
           case "sweep" -> SweepCommand::run;
           case "info-device" -> a -> DeviceInfo.print();
+          case "toy" -> ToyCommand::run;
           default -> null;
         };
     if (command == null) {

@@ -1,0 +1,86 @@
+package org.guidance4j.toy;
+
+import java.util.stream.IntStream;
+import org.guidance4j.core.Device;
+import org.guidance4j.core.InvalidArgumentException;
+import org.guidance4j.core.Tensor;
+import org.guidance4j.diffusion.DiffusionModel;
+import org.guidance4j.diffusion.schedule.DiscreteDiffusion;
+import org.guidance4j.diffusion.schedule.Prediction;
+
+/**
+ * A continuous x0-predicting model of 2-D points computed on the CPU in float64, point by point:
+ * the base of the toy's closed-form "networks" ({@link ExactDenoiser}, {@link FlatDenoiser}).
+ */
+abstract class PointModel implements DiffusionModel {
+  /** D(x; sigma) at the point (x, y). */
+  abstract double[] denoise(double x, double y, double sigma);
+
+  @Override
+  public Device device() {
+    return Device.cpu();
+  }
+
+  @Override
+  public long[] sampleShape() {
+    return new long[] {2, 1, 1};
+  }
+
+  @Override
+  public int numClasses() {
+    return 0;
+  }
+
+  @Override
+  public long nullClass() {
+    return -1;
+  }
+
+  @Override
+  public boolean learnedSigma() {
+    return false;
+  }
+
+  @Override
+  public Prediction prediction() {
+    return Prediction.START_X;
+  }
+
+  @Override
+  public boolean discrete() {
+    return false;
+  }
+
+  @Override
+  public DiscreteDiffusion diffusion() {
+    throw new UnsupportedOperationException(getClass().getSimpleName() + " is a continuous (EDM) model: it has no discrete diffusion");
+  }
+
+  @Override
+  public float noiseInput(double sigma) {
+    return (float) sigma;
+  }
+
+  /** D for x_vp = x / sqrt(1 + sigma²) (N, 2, 1, 1), sigma per sample. */
+  @Override
+  public Tensor forward(Tensor x, float[] sigmas, long[] labels) {
+    int n = (int) x.dim(0);
+    if (x.numel() != 2L * n || sigmas.length != n) {
+      throw new InvalidArgumentException(
+          getClass().getSimpleName() + ".forward", "expected x (N, 2, 1, 1) and N sigmas, got " + x + " and " + sigmas.length + " sigmas");
+    }
+    float[] in = x.toFloatArray();
+    float[] out = new float[in.length];
+    IntStream.range(0, n).parallel().forEach(i -> {
+      double s = sigmas[i];
+      double up = Math.sqrt(1 + s * s);
+      double[] d = denoise(in[2 * i] * up, in[2 * i + 1] * up, s);
+      out[2 * i] = (float) d[0];
+      out[2 * i + 1] = (float) d[1];
+    });
+    return Tensor.fromArray(x.device(), out, x.shape());
+  }
+
+  @Override
+  public void close() {}
+}
