@@ -93,7 +93,7 @@ public final class Copies {
     }
     Status.check(
         guidance4j_h.g4j_memcpy_2d(
-            dst.device().defaultStream().handle(),
+            dst.device().currentStream().handle(),
             dst.ptr().reinterpret(dst.byteSize()).asSlice(dstOffset),
             dstPitch,
             src.ptr().reinterpret(src.byteSize()).asSlice(srcOffset),

@@ -28,6 +28,10 @@ public final class Device {
   private final Kind kind;
   private final int index;
   private volatile Stream defaultStream;
+  private volatile Stream sideStream;
+
+  /** The stream a thread's ops go to while {@link #callOn} runs (on that stream's device only). */
+  private static final ScopedValue<Stream> CURRENT = ScopedValue.newInstance();
 
   private Device(Kind kind, int index) {
     this.kind = kind;
@@ -154,19 +158,67 @@ public final class Device {
     return s;
   }
 
-  /** Waits for the default streams of every CUDA device in use (before freeing pinned memory). */
+  /**
+   * A second stream of this device, for work that overlaps the default stream's (the guiding
+   * network of autoguidance); created on first use, never closed.
+   */
+  public Stream sideStream() {
+    Stream s = sideStream;
+    if (s == null) {
+      synchronized (this) {
+        s = sideStream;
+        if (s == null) {
+          s = Stream.create(this, true);
+          sideStream = s;
+        }
+      }
+    }
+    return s;
+  }
+
+  /**
+   * The stream ops on this device's tensors run on in the calling thread: the one {@link #callOn}
+   * bound, when it belongs to this device, else the default stream. Allocation and freeing go
+   * through it too (the CUDA pool is stream-ordered, and reuse across streams follows their
+   * event dependencies).
+   */
+  public Stream currentStream() {
+    if (CURRENT.isBound()) {
+      Stream s = CURRENT.get();
+      if (s.device().equals(this)) {
+        return s;
+      }
+    }
+    return defaultStream();
+  }
+
+  /**
+   * Runs {@code op} in the calling thread with ops on {@code stream}'s device going to
+   * {@code stream}. Whoever uses the results on another stream makes that stream wait for this
+   * one first ({@link Stream#waitFor}).
+   */
+  public static <T> T callOn(Stream stream, java.util.concurrent.Callable<T> op) throws Exception {
+    return ScopedValue.where(CURRENT, stream).call(op::call);
+  }
+
+  /** Waits for the default and side streams of every CUDA device in use (before freeing pinned memory). */
   static void synchronizeCudaDevices() {
     for (Device d : CUDA.values()) {
-      Stream s = d.defaultStream;
-      if (s != null) {
-        s.synchronize();
+      for (Stream s : new Stream[] {d.defaultStream, d.sideStream}) {
+        if (s != null) {
+          s.synchronize();
+        }
       }
     }
   }
 
-  /** Waits for all work on the default stream. */
+  /** Waits for all work on the default stream (and the side stream, when it was used). */
   public void synchronize() {
     defaultStream().synchronize();
+    Stream side = sideStream;
+    if (side != null) {
+      side.synchronize();
+    }
   }
 
   /** Whether ops on this device compute in {@code dtype} (the CPU backend: F32 only). */

@@ -29,7 +29,7 @@ public final class Grads {
   }
 
   private static MemorySegment stream(Tensor out) {
-    return out.device().defaultStream().handle();
+    return out.device().currentStream().handle();
   }
 
   private static MemorySegment ptrOrNull(Tensor t) {

@@ -28,7 +28,7 @@ public final class Ops {
   }
 
   static MemorySegment stream(Tensor out) {
-    return out.device().defaultStream().handle();
+    return out.device().currentStream().handle();
   }
 
   static MemorySegment ptrOrNull(Tensor t) {

@@ -33,7 +33,7 @@ final class Storage {
   }
 
   static Storage allocate(Device device, long bytes) {
-    MemorySegment p = Memory.malloc(device.defaultStream(), bytes);
+    MemorySegment p = Memory.malloc(device.currentStream(), bytes);
     return new Storage(device, Kind.DEVICE, p.address(), bytes, null);
   }
 
@@ -76,7 +76,7 @@ final class Storage {
     switch (kind) {
       case DEVICE ->
           Status.check(
-              guidance4j_h.g4j_free(device.defaultStream().handle(), MemorySegment.ofAddress(address)),
+              guidance4j_h.g4j_free(device.currentStream().handle(), MemorySegment.ofAddress(address)),
               "g4j_free");
       case PINNED -> {
         // An asynchronous copy may still read or write it; pinned buffers are long-lived, so

@@ -278,10 +278,10 @@ public final class Tensor implements AutoCloseable {
     Device from = src.device();
     Device to = device();
     // A CUDA-to-host copy must finish before Java reads the result; the host-to-device direction
-    // is ordered before later ops because both go through the device's default stream.
-    Stream stream = to.isCuda() ? to.defaultStream() : from.defaultStream();
+    // is ordered before later ops because both go through the thread's current stream of the device.
+    Stream stream = to.isCuda() ? to.currentStream() : from.currentStream();
     if (from.isCuda() && to.isCuda() && !from.equals(to)) {
-      stream.waitFor(from.defaultStream());
+      stream.waitFor(from.currentStream());
     }
     Memory.copy(stream, ptr(), src.ptr(), byteSize());
     if (from.isCuda() && !from.equals(to)) {
@@ -304,7 +304,7 @@ public final class Tensor implements AutoCloseable {
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment staging = arena.allocate(byteSize(), 64);
       MemorySegment.copy(data, 0, staging, ValueLayout.JAVA_FLOAT, 0, data.length);
-      Stream stream = device().defaultStream();
+      Stream stream = device().currentStream();
       Memory.copy(stream, ptr(), staging, byteSize());
       // the staging buffer is freed when the arena closes
       stream.synchronize();
@@ -328,7 +328,7 @@ public final class Tensor implements AutoCloseable {
     }
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment staging = arena.allocate(byteSize(), 64);
-      Stream stream = device().defaultStream();
+      Stream stream = device().currentStream();
       Memory.copy(stream, staging, ptr(), byteSize());
       stream.synchronize();
       return staging.toArray(ValueLayout.JAVA_FLOAT);

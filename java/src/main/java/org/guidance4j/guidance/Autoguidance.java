@@ -1,6 +1,7 @@
 package org.guidance4j.guidance;
 
 import java.util.Arrays;
+import java.util.function.Supplier;
 import org.guidance4j.core.InvalidArgumentException;
 import org.guidance4j.core.Tensor;
 import org.guidance4j.diffusion.DiffusionModel;
@@ -16,8 +17,18 @@ public final class Autoguidance implements Guidance {
   private final DiffusionModel main;
   private final DiffusionModel guide;
   private final float w;
+  private final boolean concurrent;
 
+  /**
+   * On a CUDA device the guide runs concurrently with the main model, on the device's side stream
+   * (see SideStreamRunner); on the CPU one after the other.
+   */
   public Autoguidance(DiffusionModel main, DiffusionModel guide, double w) {
+    this(main, guide, w, false);
+  }
+
+  /** {@code concurrent}: run the two networks on two threads and streams even on the CPU (for tests). */
+  Autoguidance(DiffusionModel main, DiffusionModel guide, double w, boolean concurrent) {
     if (!Arrays.equals(main.sampleShape(), guide.sampleShape())) {
       throw new InvalidArgumentException(
           "Autoguidance",
@@ -54,6 +65,7 @@ public final class Autoguidance implements Guidance {
     this.main = main;
     this.guide = guide;
     this.w = (float) w;
+    this.concurrent = concurrent;
   }
 
   @Override
@@ -63,13 +75,24 @@ public final class Autoguidance implements Guidance {
       return new Unguided(main).evaluate(x, t, sigma, labels);
     }
     float[] ts = Guidance.repeat(t, x.dim(0));
-    ModelOutputs.Parts d1 = ModelOutputs.split(main, main.forward(x, ts, main.numClasses() > 0 ? labels : null));
+    Supplier<ModelOutputs.Parts> runMain =
+        () -> ModelOutputs.split(main, main.forward(x, ts, main.numClasses() > 0 ? labels : null));
+    Supplier<ModelOutputs.Parts> runGuide =
+        () -> ModelOutputs.split(guide, guide.forward(x, ts, guide.numClasses() > 0 ? labels : null));
+    ModelOutputs.Parts d1;
     ModelOutputs.Parts d0;
-    try {
-      d0 = ModelOutputs.split(guide, guide.forward(x, ts, guide.numClasses() > 0 ? labels : null));
-    } catch (RuntimeException e) {
-      d1.owners().forEach(Tensor::close);
-      throw e;
+    if (concurrent || SideStreamRunner.enabled(x.device())) {
+      SideStreamRunner.Pair p = SideStreamRunner.run(x.device(), runMain, runGuide);
+      d1 = p.first();
+      d0 = p.second();
+    } else {
+      d1 = runMain.get();
+      try {
+        d0 = runGuide.get();
+      } catch (RuntimeException e) {
+        d1.owners().forEach(Tensor::close);
+        throw e;
+      }
     }
     var owned = new java.util.ArrayList<>(d1.owners());
     owned.addAll(d0.owners());
