@@ -8,7 +8,6 @@ import org.guidance4j.core.InvalidArgumentException;
 import org.guidance4j.core.Ops;
 import org.guidance4j.core.Tensor;
 import org.guidance4j.diffusion.schedule.DiscreteDiffusion;
-import org.guidance4j.diffusion.schedule.Prediction;
 import org.guidance4j.nn.edm2.Edm2Config;
 import org.guidance4j.nn.edm2.Edm2Denoiser;
 
@@ -18,7 +17,7 @@ import org.guidance4j.nn.edm2.Edm2Denoiser;
  * x_vp = x / sqrt(1 + sigma^2), which it rescales to EDM's x before running D. Labels are class
  * indices; null means EDM2's all-zero class vector (what an unconditional model always gets).
  */
-public final class Edm2Model implements DiffusionModel {
+public final class Edm2Model implements ContinuousModel {
   private final Edm2Denoiser net;
   private final String name;
 
@@ -52,34 +51,9 @@ public final class Edm2Model implements DiffusionModel {
   }
 
   @Override
-  public long nullClass() {
-    return -1;
-  }
-
-  @Override
-  public boolean learnedSigma() {
-    return false;
-  }
-
-  @Override
-  public Prediction prediction() {
-    return Prediction.START_X;
-  }
-
-  @Override
-  public boolean discrete() {
-    return false;
-  }
-
-  @Override
   public DiscreteDiffusion diffusion() {
     throw new UnsupportedOperationException(
         name + " is a continuous-time EDM2 model: use the EDM samplers (heun, euler)");
-  }
-
-  @Override
-  public float noiseInput(double sigma) {
-    return (float) sigma;
   }
 
   /** D(x; sigma, labels) for x_vp (N, C, R, R), sigmas (N) as {@link #noiseInput} gives them. */

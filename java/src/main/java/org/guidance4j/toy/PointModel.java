@@ -4,15 +4,13 @@ import java.util.stream.IntStream;
 import org.guidance4j.core.Device;
 import org.guidance4j.core.InvalidArgumentException;
 import org.guidance4j.core.Tensor;
-import org.guidance4j.diffusion.DiffusionModel;
-import org.guidance4j.diffusion.schedule.DiscreteDiffusion;
-import org.guidance4j.diffusion.schedule.Prediction;
+import org.guidance4j.diffusion.ContinuousModel;
 
 /**
  * A continuous x0-predicting model of 2-D points computed on the CPU in float64, point by point:
  * the base of the toy's closed-form "networks" ({@link ExactDenoiser}, {@link FlatDenoiser}).
  */
-abstract class PointModel implements DiffusionModel {
+abstract class PointModel implements ContinuousModel {
   /** D(x; sigma) at the point (x, y). */
   abstract double[] denoise(double x, double y, double sigma);
 
@@ -29,36 +27,6 @@ abstract class PointModel implements DiffusionModel {
   @Override
   public int numClasses() {
     return 0;
-  }
-
-  @Override
-  public long nullClass() {
-    return -1;
-  }
-
-  @Override
-  public boolean learnedSigma() {
-    return false;
-  }
-
-  @Override
-  public Prediction prediction() {
-    return Prediction.START_X;
-  }
-
-  @Override
-  public boolean discrete() {
-    return false;
-  }
-
-  @Override
-  public DiscreteDiffusion diffusion() {
-    throw new UnsupportedOperationException(getClass().getSimpleName() + " is a continuous (EDM) model: it has no discrete diffusion");
-  }
-
-  @Override
-  public float noiseInput(double sigma) {
-    return (float) sigma;
   }
 
   /** D for x_vp = x / sqrt(1 + sigma²) (N, 2, 1, 1), sigma per sample. */

@@ -9,10 +9,8 @@ import org.guidance4j.core.Device;
 import org.guidance4j.core.InvalidArgumentException;
 import org.guidance4j.core.Ops;
 import org.guidance4j.core.Tensor;
-import org.guidance4j.diffusion.DiffusionModel;
+import org.guidance4j.diffusion.ContinuousModel;
 import org.guidance4j.diffusion.EdmPreconditioning;
-import org.guidance4j.diffusion.schedule.DiscreteDiffusion;
-import org.guidance4j.diffusion.schedule.Prediction;
 import org.guidance4j.io.ModelConfig;
 import org.guidance4j.io.ModelFiles;
 import org.guidance4j.io.SafetensorsFile;
@@ -29,7 +27,7 @@ import org.guidance4j.nn.Weights;
  * <p>config.json: {@code kind} "toy_mlp", {@code hidden}, {@code layers}, {@code sigma_data},
  * {@code classes} ("A", "B" or "AB"); checkpoint keys {@code layers.<i>.weight/bias}, {@code out.weight/bias}.
  */
-public final class ToyMlp implements DiffusionModel {
+public final class ToyMlp implements ContinuousModel {
   private final SafetensorsFile file;
   private final Weights weights;
   private final List<Linear> layers = new ArrayList<>();
@@ -91,36 +89,6 @@ public final class ToyMlp implements DiffusionModel {
   @Override
   public int numClasses() {
     return 0;
-  }
-
-  @Override
-  public long nullClass() {
-    return -1;
-  }
-
-  @Override
-  public boolean learnedSigma() {
-    return false;
-  }
-
-  @Override
-  public Prediction prediction() {
-    return Prediction.START_X;
-  }
-
-  @Override
-  public boolean discrete() {
-    return false;
-  }
-
-  @Override
-  public DiscreteDiffusion diffusion() {
-    throw new UnsupportedOperationException("ToyMlp is a continuous (EDM) model: it has no discrete diffusion");
-  }
-
-  @Override
-  public float noiseInput(double sigma) {
-    return (float) sigma;
   }
 
   /** D(x; sigma) (N, 2, 1, 1) for x_vp = x / sqrt(1 + sigma²) (N, 2, 1, 1), sigma per sample. */
