@@ -4,45 +4,11 @@ import java.util.Arrays;
 import org.guidance4j.bindings.guidance4j_h;
 
 /**
- * Layout changes done as strided copies (g4j_memcpy_2d) rather than kernels: channel
- * concatenation for the U-Net's skip connections, row gathers for embedding tables, and
- * column slices.
+ * Layout changes done as strided copies (g4j_memcpy_2d) rather than kernels: row gathers for
+ * embedding tables and column slices (channel concatenation is {@link Ops#concatChannels}).
  */
 public final class Copies {
   private Copies() {}
-
-  /** torch.cat([a, b], dim=1) for tensors equal in every dimension but 1. */
-  public static Tensor concatDim1(Tensor a, Tensor b) {
-    String op = "Copies.concatDim1";
-    Check.present(op, a, "a");
-    Check.present(op, b, "b");
-    Check.tensor(op, b, "b", a.device(), a.dtype());
-    long[] sa = a.shape();
-    long[] sb = b.shape();
-    if (sa.length < 2 || sa.length != sb.length) {
-      throw Check.fail(op, "cannot concatenate " + a.describe() + " and " + b.describe() + " along dim 1");
-    }
-    for (int i = 0; i < sa.length; i++) {
-      if (i != 1 && sa[i] != sb[i]) {
-        throw Check.fail(
-            op, "shapes " + Arrays.toString(sa) + " and " + Arrays.toString(sb) + " differ outside dim 1");
-      }
-    }
-    long[] so = sa.clone();
-    so[1] = sa[1] + sb[1];
-    long rows = sa[0];
-    long aRow = rows == 0 ? 0 : a.byteSize() / rows;
-    long bRow = rows == 0 ? 0 : b.byteSize() / rows;
-    Tensor out = Tensor.empty(a.device(), a.dtype(), so);
-    try {
-      copy2d(out, 0, aRow + bRow, a, 0, aRow, aRow, rows);
-      copy2d(out, aRow, aRow + bRow, b, 0, bRow, bRow, rows);
-      return out;
-    } catch (RuntimeException e) {
-      out.close();
-      throw e;
-    }
-  }
 
   /** out[i, :] = table[indices[i], :] for a 2-D table (embedding lookup). */
   public static Tensor gatherRows(Tensor table, long[] indices) {

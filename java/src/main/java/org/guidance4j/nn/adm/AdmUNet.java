@@ -143,7 +143,7 @@ public final class AdmUNet implements AutoCloseable {
       for (TimestepBlock block : outputBlocks) {
         Tensor next;
         try (Tensor skip = hs.removeLast();
-            Tensor cat = Copies.concatDim1(h, skip)) {
+            Tensor cat = Ops.concatChannels(h, skip)) {
           next = block.forward(cat, embSilu);
         }
         h.close();

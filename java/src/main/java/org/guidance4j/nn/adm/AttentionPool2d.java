@@ -49,7 +49,7 @@ final class AttentionPool2d {
     Tensor rows = x.reshape(b * channels, t);
     try (Tensor ones = Ops.fill(Tensor.empty(x.device(), x.dtype(), t, 1), 1f);
         Tensor mean = Ops.gemm(false, false, 1f / t, rows, ones, 0f, Tensor.empty(x.device(), x.dtype(), b * channels, 1));
-        Tensor seq = Copies.concatDim1(mean, rows)) {
+        Tensor seq = Ops.concatChannels(mean, rows)) {
       for (long i = 0; i < b; i++) {
         Tensor sample = seq.slice(i * channels, (i + 1) * channels);
         Ops.axpbyInto(1f, sample, 1f, positional, sample);
@@ -87,7 +87,7 @@ final class AttentionPool2d {
     tape.push(dLogits -> {
       Tensor rowsGrad;
       try (Tensor rest = Tensor.zeros(x.device(), x.dtype(), b * out, tokens - 1);
-          Tensor dProj = Copies.concatDim1(dLogits.reshape(b * out, 1), rest);
+          Tensor dProj = Ops.concatChannels(dLogits.reshape(b * out, 1), rest);
           Tensor da = cProj.backwardInput(dProj.reshape(b, out, tokens, 1), tokens, 1);
           Tensor dqkv =
               Grads.attentionBackward(
