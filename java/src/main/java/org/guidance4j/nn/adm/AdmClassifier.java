@@ -8,8 +8,6 @@ import org.guidance4j.core.Device;
 import org.guidance4j.core.InvalidArgumentException;
 import org.guidance4j.core.Ops;
 import org.guidance4j.core.Tensor;
-import org.guidance4j.io.ModelConfig;
-import org.guidance4j.io.ModelFiles;
 import org.guidance4j.io.SafetensorsFile;
 import org.guidance4j.nn.GroupNorm32;
 import org.guidance4j.nn.Weights;
@@ -38,20 +36,9 @@ public final class AdmClassifier implements AutoCloseable {
   }
 
   public static AdmClassifier load(Path model, Device device, DType dtype) throws IOException {
-    ModelFiles files = ModelFiles.resolve(model);
-    ModelConfig mc = files.readConfig();
-    AdmConfig c = AdmConfig.from(mc);
-    if (!AdmConfig.CLASSIFIER.equals(c.kind())) {
-      throw new IllegalArgumentException(files.config() + ": kind is " + c.kind() + ", expected " + AdmConfig.CLASSIFIER);
-    }
-    SafetensorsFile f = files.openCheckpoint();
-    try {
-      return new AdmClassifier(c, f, device, dtype);
-    } catch (RuntimeException e) {
-      f.close();
-      throw e;
-    }
+    return AdmCheckpoint.load(model, AdmConfig.CLASSIFIER, (c, f) -> new AdmClassifier(c, f, device, dtype));
   }
+
 
   public AdmConfig config() {
     return config;

@@ -13,8 +13,6 @@ import org.guidance4j.core.Device;
 import org.guidance4j.core.InvalidArgumentException;
 import org.guidance4j.core.Ops;
 import org.guidance4j.core.Tensor;
-import org.guidance4j.io.ModelConfig;
-import org.guidance4j.io.ModelFiles;
 import org.guidance4j.io.SafetensorsFile;
 import org.guidance4j.nn.Conv2d;
 import org.guidance4j.nn.GroupNorm32;
@@ -76,20 +74,9 @@ public final class AdmUNet implements AutoCloseable {
 
   /** Loads a model directory (or .safetensors with config.json beside it) onto {@code device}. */
   public static AdmUNet load(Path model, Device device, DType dtype) throws IOException {
-    ModelFiles files = ModelFiles.resolve(model);
-    ModelConfig mc = files.readConfig();
-    AdmConfig c = AdmConfig.from(mc);
-    if (!AdmConfig.UNET.equals(c.kind())) {
-      throw new IllegalArgumentException(files.config() + ": kind is " + c.kind() + ", expected " + AdmConfig.UNET);
-    }
-    SafetensorsFile f = files.openCheckpoint();
-    try {
-      return new AdmUNet(c, f, device, dtype);
-    } catch (RuntimeException e) {
-      f.close();
-      throw e;
-    }
+    return AdmCheckpoint.load(model, AdmConfig.UNET, (c, f) -> new AdmUNet(c, f, device, dtype));
   }
+
 
   public AdmConfig config() {
     return config;
