@@ -98,7 +98,11 @@ class CliErrorsTest {
   void checkpointThatDoesNotFitItsConfig() throws IOException {
     Path m = CliRun.copyModel("digits-unet", tmp);
     Path config = m.resolve("config.json");
-    Files.writeString(config, Files.readString(config).replace("\"num_channels\": 32", "\"num_channels\": 64"));
+    // twice the channels the checkpoint has, whatever the shipped model's width is
+    java.util.regex.Matcher width =
+        java.util.regex.Pattern.compile("\"num_channels\": (\\d+)").matcher(Files.readString(config));
+    assertTrue(width.find(), "config.json has num_channels");
+    Files.writeString(config, width.replaceFirst("\"num_channels\": " + 2 * Integer.parseInt(width.group(1))));
     fails(1, sample("--model", m.toString()), "model.safetensors", "time_embed.0.weight", "shape");
   }
 

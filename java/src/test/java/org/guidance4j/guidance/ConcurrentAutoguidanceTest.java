@@ -11,11 +11,10 @@ import org.guidance4j.core.DType;
 import org.guidance4j.core.Device;
 import org.guidance4j.core.Tensor;
 import org.guidance4j.diffusion.DiffusionModel;
+import org.guidance4j.diffusion.ForwardingModel;
 import org.guidance4j.diffusion.Models;
-import org.guidance4j.diffusion.schedule.DiscreteDiffusion;
 import org.guidance4j.diffusion.schedule.EdmChurn;
 import org.guidance4j.diffusion.schedule.EdmSchedule;
-import org.guidance4j.diffusion.schedule.Prediction;
 import org.guidance4j.sampling.EdmSampler;
 import org.guidance4j.sampling.SamplingRun;
 import org.junit.jupiter.api.Test;
@@ -69,58 +68,17 @@ class ConcurrentAutoguidanceTest {
   }
 
   /** The main model's description with a forward that throws. */
-  record Failing(DiffusionModel inner, RuntimeException error) implements DiffusionModel {
-    @Override
-    public Device device() {
-      return inner.device();
-    }
+  static final class Failing extends ForwardingModel {
+    private final RuntimeException error;
 
-    @Override
-    public long[] sampleShape() {
-      return inner.sampleShape();
-    }
-
-    @Override
-    public int numClasses() {
-      return inner.numClasses();
-    }
-
-    @Override
-    public long nullClass() {
-      return inner.nullClass();
-    }
-
-    @Override
-    public boolean learnedSigma() {
-      return inner.learnedSigma();
-    }
-
-    @Override
-    public Prediction prediction() {
-      return inner.prediction();
-    }
-
-    @Override
-    public boolean discrete() {
-      return inner.discrete();
-    }
-
-    @Override
-    public DiscreteDiffusion diffusion() {
-      return inner.diffusion();
-    }
-
-    @Override
-    public float noiseInput(double sigma) {
-      return inner.noiseInput(sigma);
+    Failing(DiffusionModel inner, RuntimeException error) {
+      super(inner);
+      this.error = error;
     }
 
     @Override
     public Tensor forward(Tensor x, float[] noiseInputs, long[] labels) {
       throw error;
     }
-
-    @Override
-    public void close() {}
   }
 }

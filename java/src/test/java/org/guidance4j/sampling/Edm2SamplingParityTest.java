@@ -18,8 +18,8 @@ import org.guidance4j.core.DType;
 import org.guidance4j.core.Device;
 import org.guidance4j.core.Tensor;
 import org.guidance4j.diffusion.DiffusionModel;
+import org.guidance4j.diffusion.ForwardingModel;
 import org.guidance4j.diffusion.Models;
-import org.guidance4j.diffusion.schedule.DiscreteDiffusion;
 import org.guidance4j.io.Json;
 import org.guidance4j.io.Npy;
 import org.guidance4j.io.NpyArray;
@@ -163,58 +163,12 @@ class Edm2SamplingParityTest {
     return count;
   }
 
-  /** A model that counts its forwards. */
-  static final class CountingModel implements DiffusionModel {
-    private final DiffusionModel inner;
+  /** A model that counts its forwards (and closes the model it wraps). */
+  static final class CountingModel extends ForwardingModel {
     int forwards;
 
     CountingModel(DiffusionModel inner) {
-      this.inner = inner;
-    }
-
-    @Override
-    public Device device() {
-      return inner.device();
-    }
-
-    @Override
-    public long[] sampleShape() {
-      return inner.sampleShape();
-    }
-
-    @Override
-    public int numClasses() {
-      return inner.numClasses();
-    }
-
-    @Override
-    public long nullClass() {
-      return inner.nullClass();
-    }
-
-    @Override
-    public boolean learnedSigma() {
-      return inner.learnedSigma();
-    }
-
-    @Override
-    public org.guidance4j.diffusion.schedule.Prediction prediction() {
-      return inner.prediction();
-    }
-
-    @Override
-    public boolean discrete() {
-      return inner.discrete();
-    }
-
-    @Override
-    public DiscreteDiffusion diffusion() {
-      return inner.diffusion();
-    }
-
-    @Override
-    public float noiseInput(double sigma) {
-      return inner.noiseInput(sigma);
+      super(inner);
     }
 
     @Override
