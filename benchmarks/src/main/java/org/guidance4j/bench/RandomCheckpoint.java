@@ -27,34 +27,47 @@ final class RandomCheckpoint {
   private RandomCheckpoint() {}
 
   static Path ensure(AdmNet net) throws IOException {
+    AdmWalk walk = AdmWalk.of(net.admConfig());
+    return ensure(net.name().toLowerCase() + "-random-v1", 0x5eed, walk.params, net.config(true),
+        Map.of("format", "pt"), RandomCheckpoint::fill);
+  }
+
+  /** Fills one tensor's F32 values. */
+  interface Filler {
+    void fill(MemorySegment data, String key, long[] shape, SplittableRandom rng);
+  }
+
+  /**
+   * The directory {@code dirName} under the benchmark models folder, holding {@code params} (key
+   * to shape, in order) filled by {@code filler} from {@code seed}, and {@code config}; written
+   * once, then reused.
+   */
+  static Path ensure(
+      String dirName, long seed, Map<String, long[]> params, Object config, Map<String, String> metadata, Filler filler)
+      throws IOException {
     String root = System.getProperty("g4j.bench.models");
     Path base = root != null ? Path.of(root) : Path.of(System.getProperty("java.io.tmpdir"), "guidance4j-bench-models");
-    Path dir = base.resolve(net.name().toLowerCase() + "-random-v1");
+    Path dir = base.resolve(dirName);
     // config.json is written last: its presence means the checkpoint beside it is complete
     if (Files.isRegularFile(dir.resolve("config.json"))) {
       return dir;
     }
     Files.createDirectories(dir);
-    write(net, dir, 0x5eed);
-    return dir;
-  }
-
-  static void write(AdmNet net, Path dir, long seed) throws IOException {
-    AdmWalk walk = AdmWalk.of(net.admConfig());
     SplittableRandom rng = new SplittableRandom(seed);
     try (Arena arena = Arena.ofConfined()) {
       Map<String, SafetensorsWriter.Tensor> tensors = new LinkedHashMap<>();
-      for (Map.Entry<String, long[]> e : walk.params.entrySet()) {
+      for (Map.Entry<String, long[]> e : params.entrySet()) {
         long[] shape = e.getValue();
         MemorySegment data = arena.allocate(Bench.numel(shape) * 4, 64);
-        fill(data, e.getKey(), shape, rng);
+        filler.fill(data, e.getKey(), shape, rng);
         tensors.put(e.getKey(), new SafetensorsWriter.Tensor(SafetensorsDType.F32, shape, data));
       }
-      SafetensorsWriter.write(dir.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
+      SafetensorsWriter.write(dir.resolve("model.safetensors"), tensors, metadata);
     }
     Path tmp = dir.resolve("config.json.tmp");
-    Files.writeString(tmp, Json.write(net.config(true)) + "\n");
+    Files.writeString(tmp, Json.write(config) + "\n");
     Files.move(tmp, dir.resolve("config.json"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    return dir;
   }
 
   private static void fill(MemorySegment data, String key, long[] shape, SplittableRandom rng) {
