@@ -2,7 +2,6 @@ package org.guidance4j.toy;
 
 import java.util.stream.IntStream;
 import org.guidance4j.core.Device;
-import org.guidance4j.core.InvalidArgumentException;
 import org.guidance4j.core.Tensor;
 import org.guidance4j.diffusion.ContinuousModel;
 
@@ -21,7 +20,7 @@ abstract class PointModel implements ContinuousModel {
 
   @Override
   public long[] sampleShape() {
-    return new long[] {2, 1, 1};
+    return PointModels.sampleShape();
   }
 
   @Override
@@ -32,11 +31,8 @@ abstract class PointModel implements ContinuousModel {
   /** D for x_vp = x / sqrt(1 + sigma²) (N, 2, 1, 1), sigma per sample. */
   @Override
   public Tensor forward(Tensor x, float[] sigmas, long[] labels) {
+    PointModels.checkInput(getClass().getSimpleName() + ".forward", x, sigmas);
     int n = (int) x.dim(0);
-    if (x.numel() != 2L * n || sigmas.length != n) {
-      throw new InvalidArgumentException(
-          getClass().getSimpleName() + ".forward", "expected x (N, 2, 1, 1) and N sigmas, got " + x + " and " + sigmas.length + " sigmas");
-    }
     float[] in = x.toFloatArray();
     float[] out = new float[in.length];
     IntStream.range(0, n).parallel().forEach(i -> {

@@ -83,7 +83,7 @@ public final class ToyMlp implements ContinuousModel {
 
   @Override
   public long[] sampleShape() {
-    return new long[] {2, 1, 1};
+    return PointModels.sampleShape();
   }
 
   @Override
@@ -94,11 +94,8 @@ public final class ToyMlp implements ContinuousModel {
   /** D(x; sigma) (N, 2, 1, 1) for x_vp = x / sqrt(1 + sigma²) (N, 2, 1, 1), sigma per sample. */
   @Override
   public Tensor forward(Tensor x, float[] sigmas, long[] labels) {
+    PointModels.checkInput("ToyMlp.forward", x, sigmas);
     long n = x.dim(0);
-    if (x.numel() != 2 * n || sigmas.length != n) {
-      throw new InvalidArgumentException(
-          "ToyMlp.forward", "expected x (N, 2, 1, 1) and N sigmas, got " + x + " and " + sigmas.length + " sigmas");
-    }
     Tensor result = Tensor.empty(x.device(), x.dtype(), x.shape());
     try {
       Tensor rows = x.reshape(n, 2);
