@@ -169,6 +169,17 @@ __device__ __forceinline__ void store_vec(T* p, const float (&in)[Vec16<T>::kSiz
 
 inline bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15u) == 0; }
 
+// ---- dynamic shared memory ----------------------------------------------------------------------
+
+// A kernel's dynamic shared memory (the launch's third argument) as `type* name`; over 48 KiB the
+// host opts in first with cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+// bytes). emu.h gives the emulation its own definition.
+#ifndef G4J_CUDA_EMULATION
+#define G4J_DYNAMIC_SMEM(type, name)                 \
+  extern __shared__ __align__(128) unsigned char g4j_dynamic_smem_[]; \
+  type* name = reinterpret_cast<type*>(g4j_dynamic_smem_)
+#endif
+
 // ---- launch geometry --------------------------------------------------------------------------
 
 constexpr int kElementwiseThreads = 256;

@@ -39,6 +39,9 @@
 #undef __launch_bounds__
 #define __launch_bounds__(...)
 
+// Kernels and headers that differ under emulation (mma.cuh's tensor-core primitives) test this.
+#define G4J_CUDA_EMULATION 1
+
 extern thread_local uint3 threadIdx, blockIdx;
 extern thread_local dim3 blockDim, gridDim;
 
@@ -46,7 +49,16 @@ namespace emu {
 
 void syncthreads();
 double shfl_xor(double v, int lane_mask);
-void run_grid(dim3 grid, dim3 block, const std::function<void()>& body);
+// Every thread of the block calls it; `all` receives the `bytes` (at most kExchangeBytes) that
+// each of the 32 lanes of the caller's warp passed in `mine`, in lane order.
+constexpr size_t kExchangeBytes = 64;
+void warp_exchange(const void* mine, void* all, size_t bytes);
+int lane_id();
+// Aborts, as the misaligned access would fault on a GPU.
+void check_aligned(const void* p, size_t alignment, const char* what);
+// The block's dynamic shared memory (the launch's third argument), 128-byte aligned.
+unsigned char* dynamic_smem();
+void run_grid(dim3 grid, dim3 block, size_t smem, const std::function<void()>& body);
 
 // kernel<<<grid, block, smem, stream>>>(args) is rewritten to emu::cfg(kernel, grid, block,
 // smem, stream)(args) by xform.py; the arguments are converted to the kernel's parameter types
@@ -55,19 +67,23 @@ template <class... P>
 struct Launch {
   void (*kernel)(P...);
   dim3 grid, block;
+  size_t smem;
   template <class... A>
   void operator()(A&&... a) const {
     std::tuple<P...> args(std::forward<A>(a)...);
-    run_grid(grid, block, [&] { std::apply(kernel, args); });
+    run_grid(grid, block, smem, [&] { std::apply(kernel, args); });
   }
 };
 
 template <class... P>
-Launch<P...> cfg(void (*kernel)(P...), dim3 grid, dim3 block, size_t = 0, cudaStream_t = nullptr) {
-  return {kernel, grid, block};
+Launch<P...> cfg(void (*kernel)(P...), dim3 grid, dim3 block, size_t smem = 0,
+                 cudaStream_t = nullptr) {
+  return {kernel, grid, block, smem};
 }
 
 }  // namespace emu
+
+#define G4J_DYNAMIC_SMEM(type, name) type* name = reinterpret_cast<type*>(emu::dynamic_smem())
 
 inline void __syncthreads() { emu::syncthreads(); }
 inline void __syncwarp(unsigned = 0xffffffffu) { emu::syncthreads(); }

@@ -37,6 +37,10 @@ for f in native/src/cuda/*.cu; do
   $CXX $KERNEL -c "$BUILD/cu_$name.cpp" -o "$BUILD/obj/cu_$name.o"
 done
 $CXX -shared -o "$BUILD/libguidance4j.so" "$BUILD"/obj/*.o -lpthread
+# The register-layout check of mma.cuh's tensor-core primitives (see mma_layout_test.cu).
+python3 $HERE/xform.py native/tests/cuda/mma_layout_test.cu "$BUILD/mma_layout_test.cpp"
+$CXX $KERNEL "$BUILD/mma_layout_test.cpp" "$BUILD/obj/emu.o" -o "$BUILD/mma_layout_test" -lpthread
+"$BUILD/mma_layout_test"
 $CXX -std=c++17 -O2 -I$ROOT/native/include -I$ROOT/native/tools native/tools/*.cpp \
   -o "$BUILD/g4j_smoke" -L"$BUILD" -lguidance4j -Wl,-rpath,"$BUILD" -lpthread
 "$BUILD/g4j_smoke" --backend cuda "$@"
