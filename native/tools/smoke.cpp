@@ -1132,7 +1132,8 @@ void nonfinite_contract(const Backend& be, int dtype, const Options& opt, Summar
   struct Shape {
     int64_t batch, per_sample;
   };
-  std::vector<Shape> shapes = {{1, 1}, {3, 1001}, {64, 7}, {2, 3 * 64 * 64 + 5}};
+  // 9001: three CUDA blocks per sample and a masked tail in the last
+  std::vector<Shape> shapes = {{1, 1}, {3, 1001}, {64, 7}, {3, 9001}, {2, 3 * 64 * 64 + 5}};
   if (!opt.quick) shapes.push_back({5, 70001});        // several blocks and chunks per sample
   if (!opt.quick) shapes.push_back({1, 3 * 1048576 + 3});  // one big tensor (a weight at load)
   std::mt19937_64 eng(opt.seed ^ 0x6e6f6e66696e6974ULL);
@@ -1199,6 +1200,7 @@ void nonfinite_contract(const Backend& be, int dtype, const Options& opt, Summar
                   be.name.c_str(), dtype_name(dtype), shape.c_str(), "-", "-", "-", ms, gbs,
                   result.c_str());
       if (!first_bad.empty()) std::printf("%s\n", first_bad.c_str());
+      std::fflush(stdout);
       if (bad != 0 || (marked == 0 && sh.batch > 8)) ++sum->failed;  // never vacuous
     } catch (const ApiError& e) {
       std::printf("%-20s %-5s %-4s %-50s API ERROR: %s\n", "mark_nonfinite", be.name.c_str(),

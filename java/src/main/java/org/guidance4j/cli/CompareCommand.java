@@ -144,7 +144,7 @@ final class CompareCommand {
       return c;
     }
     List<Long> listed = new ArrayList<>();
-    SampleCommand.labels(o, model, 1, 0, listed);
+    SampleCommand.labels(o, model, 0, listed);
     return listed.stream().mapToLong(Long::longValue).toArray();
   }
 }

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.function.LongUnaryOperator;
 import org.guidance4j.core.DType;
 import org.guidance4j.core.Device;
 import org.guidance4j.core.NonFinite;
@@ -60,7 +61,7 @@ final class SampleCommand {
         AdmClassifier classifier = o.has("classifier") ? AdmClassifier.load(o.path("classifier"), device, dtype) : null) {
       Sampler sampler = SamplingFlags.sampler(o, model);
       List<Long> listed = new ArrayList<>();
-      long[] labels = labels(o, model, n, seed, listed);
+      LongUnaryOperator labels = labels(o, model, seed, listed);
       Guidance guidance = SamplingFlags.guidance(o, method, scale, model, guide, classifier);
       long[] shape = model.sampleShape();
       int cols = columns != null ? columns : listed.isEmpty() || listed.size() > n ? (int) Math.ceil(Math.sqrt(n)) : listed.size();
@@ -125,8 +126,12 @@ final class SampleCommand {
     return s;
   }
 
-  /** One label per sample: the --class list cycled, or seeded random classes. */
-  static long[] labels(Options o, DiffusionModel model, int n, long seed, List<Long> listed) {
+  /**
+   * The label of each sample, produced as the batches ask for them (nothing of size --n is held):
+   * the --class list cycled, or seeded random classes (a sequence, asked in order). Null for an
+   * unconditional model. The listed classes are added to {@code listed}.
+   */
+  static LongUnaryOperator labels(Options o, DiffusionModel model, long seed, List<Long> listed) {
     if (model.numClasses() == 0) {
       if (o.has("class")) {
         throw new UsageException("--class: this model is unconditional");
@@ -134,13 +139,21 @@ final class SampleCommand {
       return null;
     }
     String spec = o.string("class");
-    long[] labels = new long[n];
     if (spec.equals("random")) {
       SplittableRandom r = new SplittableRandom(seed);
-      for (int i = 0; i < n; i++) {
-        labels[i] = r.nextInt(model.numClasses());
-      }
-      return labels;
+      int classes = model.numClasses();
+      return new LongUnaryOperator() {
+        private long next;
+
+        @Override
+        public long applyAsLong(long i) {
+          if (i != next) {
+            throw new IllegalStateException("random labels are drawn in order: asked for " + i + ", next is " + next);
+          }
+          next++;
+          return r.nextInt(classes);
+        }
+      };
     }
     for (String p : spec.split(",")) {
       long c;
@@ -154,9 +167,7 @@ final class SampleCommand {
       }
       listed.add(c);
     }
-    for (int i = 0; i < n; i++) {
-      labels[i] = listed.get(i % listed.size());
-    }
-    return labels;
+    long[] cycle = listed.stream().mapToLong(Long::longValue).toArray();
+    return i -> cycle[(int) (i % cycle.length)];
   }
 }

@@ -7,6 +7,7 @@ import java.util.Objects;
 import java.util.concurrent.CancellationException;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import java.util.function.LongUnaryOperator;
 import org.guidance4j.core.DType;
 import org.guidance4j.core.Device;
 import org.guidance4j.core.InvalidArgumentException;
@@ -146,8 +147,23 @@ public final class SamplingRun {
    * @throws NonFiniteInputException when the {@link #initialNoise} holds a NaN or an infinity
    */
   public void stream(int n, long[] labels, long seed, BatchSink sink) throws IOException {
-    Objects.requireNonNull(sink, "sink");
     checkRequest(n, labels);
+    stream(n, labels == null ? null : i -> labels[(int) i], seed, sink);
+  }
+
+  /**
+   * {@link #stream(int, long[], long, BatchSink)} with the labels produced as the batches need
+   * them, so that nothing of size n is held even for a run of millions of samples.
+   *
+   * @param labels the class of sample i (null for an unconditional model), asked once per sample,
+   *     in increasing order of i (so a sequential generator may produce them)
+   */
+  public void stream(int n, LongUnaryOperator labels, long seed, BatchSink sink) throws IOException {
+    Objects.requireNonNull(sink, "sink");
+    checkRequest(n);
+    if (model.numClasses() > 0 && labels == null) {
+      throw new InvalidArgumentException("SamplingRun.sample", "the model is class-conditional: give labels");
+    }
     long[] shape = model.sampleShape();
     if (initialNoise != null) {
       NonFinite.requireFinite(initialNoise, "SamplingRun initial noise");
@@ -158,7 +174,7 @@ public final class SamplingRun {
     for (int b = 0; b < batches; b++) {
       int from = b * batch;
       int to = Math.min(n, from + batch);
-      long[] batchLabels = labels == null ? null : Arrays.copyOfRange(labels, from, to);
+      long[] batchLabels = labels == null ? null : batchLabels(labels, from, to);
       Noise noise = new Noise(seed, from);
       int batchNo = b + 1;
       try (Tensor firstStep = Ops.fill(Tensor.empty(model.device(), DType.F32, to - from), -1f);
@@ -217,11 +233,31 @@ public final class SamplingRun {
     }
   }
 
+  private long[] batchLabels(LongUnaryOperator labels, int from, int to) {
+    long[] out = new long[to - from];
+    for (int i = from; i < to; i++) {
+      long y = labels.applyAsLong(i);
+      // an unconditional model may still take labels its guidance uses (a classifier's)
+      if (model.numClasses() > 0 && (y < 0 || y >= model.numClasses())) {
+        throw new InvalidArgumentException(
+            "SamplingRun.sample", "class " + y + " of sample " + i + " is outside [0, " + model.numClasses() + ")");
+      }
+      out[i - from] = y;
+    }
+    return out;
+  }
+
+  /** n, the labels (an array; or null) and the initial noise. */
   private void checkRequest(int n, long[] labels) {
+    checkRequest(n);
+    checkLabels(n, labels);
+  }
+
+  /** n and the initial noise. */
+  private void checkRequest(int n) {
     if (n < 1) {
       throw new InvalidArgumentException("SamplingRun.sample", "n must be >= 1, got " + n);
     }
-    checkLabels(n, labels);
     if (initialNoise != null) {
       long[] shape = model.sampleShape();
       long[] want = {n, shape[0], shape[1], shape[2]};
