@@ -12,7 +12,9 @@ import org.guidance4j.io.ModelConfigException;
  * An ADM network's architecture from config.json, under guided-diffusion's own flag names and
  * defaults (model_and_diffusion_defaults / classifier_defaults), plus the keys guided-diffusion
  * hard-codes and we expose: num_classes, null_class, conv_resample, classifier_channel_mult,
- * classifier_num_head_channels. tools/adm_reference.py is the Python twin of this class.
+ * classifier_num_head_channels, in_channels (3 in guided-diffusion; 1 for grey data, the output
+ * then has 1 or, with learn_sigma, 2 channels). tools/adm_reference.py is the Python twin of this
+ * class.
  *
  * @param attentionDs downsampling factors that get attention (image_size / each resolution)
  */
@@ -56,6 +58,7 @@ public record AdmConfig(
   public static AdmConfig from(ModelConfig c) {
     String kind = c.kind();
     int size = positive(c, "image_size", c.getInt("image_size", 64));
+    int in = positive(c, "in_channels", c.getInt("in_channels", 3));
     if (CLASSIFIER.equals(kind)) {
       String pool = c.getString("classifier_pool", "attention");
       if (!"attention".equals(pool)) {
@@ -63,7 +66,7 @@ public record AdmConfig(
             c.source(), "classifier_pool", "must be \"attention\" (the only pooling guidance4j implements), got \"" + pool + "\"");
       }
       return new AdmConfig(
-          kind, size, 3, positive(c, "classifier_width", c.getInt("classifier_width", 128)),
+          kind, size, in, positive(c, "classifier_width", c.getInt("classifier_width", 128)),
           positive(c, "num_classes", c.getInt("num_classes", 1000)),
           positive(c, "classifier_depth", c.getInt("classifier_depth", 2)),
           attentionDs(c, "classifier_attention_resolutions", "32,16,8", size),
@@ -84,7 +87,7 @@ public record AdmConfig(
     int upsample = minusOneOrPositive(c, "num_heads_upsample", c.getInt("num_heads_upsample", -1));
     int headChannels = minusOneOrPositive(c, "num_head_channels", c.getInt("num_head_channels", -1));
     return new AdmConfig(
-        kind, size, 3, positive(c, "num_channels", c.getInt("num_channels", 128)), learnSigma ? 6 : 3,
+        kind, size, in, positive(c, "num_channels", c.getInt("num_channels", 128)), learnSigma ? 2 * in : in,
         positive(c, "num_res_blocks", c.getInt("num_res_blocks", 2)),
         attentionDs(c, "attention_resolutions", "16,8", size), channelMult(c, "channel_mult", size),
         c.getBoolean("conv_resample", true), classCond ? positive(c, "num_classes", c.getInt("num_classes", 1000)) : 0,
