@@ -23,7 +23,9 @@ import org.guidance4j.nn.adm.AdmUNet;
  * for each model, the median of REPEATS runs of (1) reading the whole file from the page cache
  * (64 MiB reads into one direct buffer, after one untimed read warms the cache), (2) the check
  * alone, NonFinite.any over every tensor of the memory-mapped file (what Weights does per tensor
- * on the CPU backend), and (3) AdmUNet.load on the CPU in F32, which includes the check.
+ * on the CPU backend), and (3) AdmUNet.load on the CPU in F32, which includes the check. (1) and
+ * (2) report wall time and the process's CPU time (all threads), the latter being the fairer
+ * comparison on a machine shared with other work.
  *
  * <p>Usage: WeightCheckTiming [model dir...] (default: models/digits-unet and the random ADM-64
  * checkpoint of the other benchmarks, written once under g4j.bench.models).
@@ -44,7 +46,7 @@ public final class WeightCheckTiming {
       models.add(RandomCheckpoint.ensure(AdmNet.ADM64));
     }
     System.out.printf("CPU threads %d, load average %s%n", Device.cpuThreads(), loadAverage());
-    System.out.println("| model | file MB | read ms (GB/s) | check ms (GB/s) | **check / read** | load ms (with the check) |");
+    System.out.println("| model | file MB | read: wall ms (GB/s), CPU ms | check: wall ms (GB/s), CPU ms | **check / read**: wall, CPU | load ms (with the check) |");
     System.out.println("|---|---|---|---|---|---|");
     for (Path model : models) {
       Path file = ModelFiles.resolve(model).checkpoint();
@@ -53,10 +55,17 @@ public final class WeightCheckTiming {
       check(file);
       List<Double> read = new ArrayList<>();
       List<Double> check = new ArrayList<>();
+      List<Double> readCpu = new ArrayList<>();
+      List<Double> checkCpu = new ArrayList<>();
       List<Double> load = new ArrayList<>();
       for (int r = 0; r < REPEATS; r++) {
+        long cpu0 = cpuNanos();
         read.add(read(file));
+        long cpu1 = cpuNanos();
         check.add(check(file));
+        long cpu2 = cpuNanos();
+        readCpu.add((cpu1 - cpu0) / 1e6);
+        checkCpu.add((cpu2 - cpu1) / 1e6);
         long t0 = System.nanoTime();
         try (AdmUNet unet = AdmUNet.load(model, Device.cpu(), DType.F32)) {
           load.add((System.nanoTime() - t0) / 1e6);
@@ -64,10 +73,19 @@ public final class WeightCheckTiming {
       }
       double r = median(read);
       double c = median(check);
-      System.out.printf("| %s | %.1f | %.1f (%.1f) | %.1f (%.1f) | **%.2f** | %.0f |%n",
-          model.getFileName(), bytes / 1e6, r, bytes / (r * 1e6), c, bytes / (c * 1e6), c / r, median(load));
+      double rc = median(readCpu);
+      double cc = median(checkCpu);
+      System.out.printf("| %s | %.1f | %.1f (%.1f), %.1f | %.1f (%.1f), %.1f | **%.2f, %.2f** | %.0f |%n",
+          model.getFileName(), bytes / 1e6, r, bytes / (r * 1e6), rc, c, bytes / (c * 1e6), cc, c / r, cc / rc,
+          median(load));
     }
     System.out.printf("load average at the end %s%n", loadAverage());
+  }
+
+  /** CPU time of the whole process (every thread: the reader, the native pool's workers). */
+  private static long cpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
   }
 
   private static double read(Path file) throws IOException {
