@@ -239,8 +239,8 @@ record SafetensorsHeader(Map<String, SafetensorsEntry> entries, Map<String, Stri
           name,
           null,
           "the data section after the " + headerLength + "-byte header is " + dataSize + " bytes but the tensors cover "
-              + covered + ": " + (dataSize - covered) + " trailing bytes (a wrong header length, or bytes appended"
-              + " to the file?)");
+              + covered + ": " + (dataSize - covered) + " trailing byte" + (dataSize - covered == 1 ? "" : "s")
+              + " (a wrong header length, or bytes appended to the file?)");
     }
   }
 

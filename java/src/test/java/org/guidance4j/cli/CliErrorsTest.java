@@ -368,7 +368,7 @@ class CliErrorsTest {
     for (int shorter = 1; shorter <= 3; shorter++) {
       Path m = CliRun.copyModel("digits-unet", tmp.resolve("short" + shorter));
       CheckpointEdits.shiftHeaderLength(m.resolve("model.safetensors"), -shorter);
-      fails(1, sample("--model", m.toString()), "model.safetensors", shorter + " trailing bytes");
+      fails(1, sample("--model", m.toString()), "model.safetensors", shorter + " trailing byte");
     }
   }
 

@@ -290,7 +290,7 @@ class SafetensorsValidationTest {
       java.nio.ByteBuffer.wrap(image).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(0, json.length() - shorter);
       CheckpointFormatException e =
           assertThrows(CheckpointFormatException.class, () -> SafetensorsFile.parse(TestBytes.segment(image), "short"));
-      assertTrue(e.getMessage().contains(shorter + " trailing bytes"), e.getMessage());
+      assertTrue(e.getMessage().contains(shorter + " trailing byte"), e.getMessage());
     }
   }
 
