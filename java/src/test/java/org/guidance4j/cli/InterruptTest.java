@@ -125,16 +125,20 @@ class InterruptTest {
     }
     int runs = Integer.getInteger("g4j.interruptRuns", 16);
     SplittableRandom random = new SplittableRandom(0x14_14_14L);
+    // the shortest run seen so far: the machine's speed changes, and a signal after the end tests little
+    long estimate = fullRunMillis.values().stream().mapToLong(Long::longValue).min().orElseThrow();
     Map<String, Integer> outcomes = new TreeMap<>();
+    int midWrite = 0;
     for (int r = 0; r < runs; r++) {
       String kind = kinds[r % kinds.length];
       String sig = r % 2 == 0 ? "INT" : "TERM";
-      // half the signals anywhere in the run, half near its end (the commit: the rename)
-      double at = r % 4 < 2 ? random.nextDouble() * 1.1 : 0.8 + random.nextDouble() * 0.3;
-      long delay = (long) (at * fullRunMillis.get(kind));
+      // three in four signals anywhere in the run, one in four near its end (the commit: the rename)
+      double at = r % 4 != 3 ? random.nextDouble() : 0.75 + random.nextDouble() * 0.3;
+      long delay = (long) (at * estimate);
       Path dir = Files.createDirectories(tmp.resolve("run-" + r));
       Path out = output(dir, kind);
       Path log = tmp.resolve("run-" + r + ".log");
+      long t0 = System.nanoTime();
       Process p = start(concat(java(), sample(out, N, BATCH)), log);
       Thread.sleep(delay);
       signal(p, sig);
@@ -143,10 +147,26 @@ class InterruptTest {
       assertTrue(code == 0 || code == 130 || code == 143,
           "exit code " + code + " after SIG" + sig + " at " + delay + " ms; log:\n" + text);
       String left = checkLeftovers(dir, out, kind, "SIG" + sig + " at " + delay + " ms, exit " + code + ":\n" + text);
-      outcomes.merge(kind + (code == 0 ? " finished" : " stopped") + ", " + left, 1, Integer::sum);
+      String when;
+      if (code == 0) {
+        when = "finished";
+        estimate = Math.min(estimate, (System.nanoTime() - t0) / 1_000_000);
+      } else if (left.equals("complete")) {
+        when = "stopped after the rename";
+      } else if (text.contains("batch ")) {
+        when = "stopped while sampling and writing"; // the progress line: the output was open
+        midWrite++;
+      } else {
+        when = "stopped before the first step";
+      }
+      outcomes.merge(when, 1, Integer::sum);
     }
-    System.out.println("interrupt test: " + runs + " runs, SIGINT/SIGTERM up to 1.1 x a full run " + fullRunMillis
-        + " ms: " + outcomes);
+    System.out.println("interrupt test: " + runs + " runs of " + String.join(", ", kinds) + " outputs, SIGINT/SIGTERM"
+        + " up to 1.05 x the shortest full run (" + estimate + " ms at the end): " + outcomes
+        + "; no temporary or partial file in any");
+    if (runs >= 8) {
+      assertTrue(midWrite > 0, "no signal landed while the output was being written: " + outcomes);
+    }
   }
 
   /**
