@@ -1,6 +1,7 @@
-// The C API's contract beyond numerics (those are g4j_smoke's): status codes, last-error texts
-// that name the op and the argument, argument validation, memory accounting, thread-local
-// errors, 2-D copies. Runs on any machine: CUDA-specific expectations follow the device count.
+// The C API's contract beyond numerics (those are g4j_smoke's): status codes, error texts that
+// name the op and the argument (per call, by the id in the code, and per thread), argument
+// validation, memory accounting, 2-D copies. Runs on any machine: CUDA-specific expectations
+// follow the device count.
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
