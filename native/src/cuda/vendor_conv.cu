@@ -1,0 +1,392 @@
+// conv2d and conv2d_backward_input on cuDNN 9's legacy convolution API (vendor.h).
+//
+// As torch.backends.cudnn.benchmark does, the algorithm of each shape (dtype, sizes, pointer
+// alignment) is chosen once by timing every candidate (cudnnFind...AlgorithmEx on the op's own
+// tensors, a workspace from the stream-ordered pool) and cached for the process. F32 asks for
+// CUDNN_FMA_MATH and accepts only algorithms that report it, so no TF32 rounding creeps in;
+// F16/BF16 use tensor cores with F32 accumulation (cuDNN's PSEUDO_HALF / PSEUDO_BFLOAT16 configs:
+// compute type float). A shape cuDNN does not support falls back to the hand-written kernels.
+//
+// g4j_conv2d's bias and residual: the convolution goes to `out`, then one pass of our own adds
+// bias[c] and the residual in F32 and rounds once more (the order of PyTorch's conv + bias + add).
+// A residual that is `out` itself is blended by cuDNN (beta = 1) before `out` is overwritten.
+#include <algorithm>
+#include <array>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "common.cuh"
+#include "vendor.h"
+
+namespace g4j {
+namespace vendor {
+
+#ifdef G4J_CUDA_EMULATION
+
+// The emulated device's memory is host memory: no vendor library can run there.
+bool runs_here() { return false; }
+bool try_conv2d(void*, const Conv2dArgs&) {
+  count(Path::kHandConv);
+  return false;
+}
+bool try_conv2d_backward_input(void*, const Conv2dBackwardInputArgs&) {
+  count(Path::kHandConv);
+  return false;
+}
+
+#else
+
+bool runs_here() { return true; }
+
+namespace {
+
+using cuda::Scratch;
+using cudnn::Api;
+using cudnn::Status;
+
+[[noreturn]] void fail_cudnn(const Api& a, Status s, const char* call, const std::string& what) {
+  throw Error(G4J_ERR_CUDA,
+              format("cuDNN error %s in %s (%s)", cudnn::status_text(a, s).c_str(), call,
+                     what.c_str()));
+}
+
+// Calls a.fn(args...) and throws, naming the call, on any status but success.
+#define G4J_CUDNN(a, fn, what, ...)                                        \
+  do {                                                                     \
+    const Status g4j_st_ = (a).fn(__VA_ARGS__);                            \
+    if (g4j_st_ != cudnn::kSuccess) fail_cudnn((a), g4j_st_, "cudnn" #fn, (what)); \
+  } while (0)
+
+// cuDNN handles must not be used by two threads at once: a lease makes one handle a thread's
+// until the op returns. Handles live as long as the process (at most one per concurrent caller
+// and device), so no destructor calls into cuDNN during static teardown.
+class HandlePool {
+ public:
+  // nullptr when cudnnCreate fails (then cuDNN is off for the process, with the reason).
+  cudnn::Handle acquire(const Api& a, int device) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      std::vector<cudnn::Handle>& free = free_[device];
+      if (!free.empty()) {
+        cudnn::Handle h = free.back();
+        free.pop_back();
+        return h;
+      }
+    }
+    cudnn::Handle h = nullptr;
+    const Status s = a.Create(&h);
+    if (s != cudnn::kSuccess) {
+      disable_cudnn(format("cudnnCreate failed on device %d: %s", device,
+                           cudnn::status_text(a, s).c_str()));
+      return nullptr;
+    }
+    return h;
+  }
+  void release(int device, cudnn::Handle h) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    free_[device].push_back(h);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::map<int, std::vector<cudnn::Handle>> free_;
+};
+
+HandlePool& pool() {
+  static HandlePool* p = new HandlePool();  // never destroyed (see above)
+  return *p;
+}
+
+struct Lease {
+  int device;
+  cudnn::Handle handle;
+  ~Lease() {
+    if (handle != nullptr) pool().release(device, handle);
+  }
+};
+
+// The four descriptors of one call, destroyed on every path out of it.
+struct Descriptors {
+  const Api& a;
+  cudnn::TensorDesc x = nullptr, y = nullptr;
+  cudnn::FilterDesc w = nullptr;
+  cudnn::ConvDesc conv = nullptr;
+  explicit Descriptors(const Api& api) : a(api) {}
+  ~Descriptors() {
+    if (x != nullptr) a.DestroyTensorDescriptor(x);
+    if (y != nullptr) a.DestroyTensorDescriptor(y);
+    if (w != nullptr) a.DestroyFilterDescriptor(w);
+    if (conv != nullptr) a.DestroyConvolutionDescriptor(conv);
+  }
+};
+
+// A convolution in cuDNN's terms: x (n, c, h, w) * filter (k, c, r, r) -> y (n, k, p, q).
+struct Shape {
+  int dtype;
+  int64_t n, c, h, w, k, r, stride, pad, p, q;
+  std::string text() const {
+    return format("%s B=%lld %lld->%lld %lldx%lld k=%lld s=%lld p=%lld", dtype_name(dtype),
+                  (long long)n, (long long)c, (long long)k, (long long)h, (long long)w,
+                  (long long)r, (long long)stride, (long long)pad);
+  }
+  // The legacy API takes int sizes and strides.
+  bool fits_int() const {
+    const int64_t lim = INT32_MAX;
+    return n * c * h * w < lim && n * k * p * q < lim && k * c * r * r < lim && pad < lim &&
+           stride < lim;
+  }
+};
+
+int cudnn_type(int dtype) {
+  return dtype == G4J_F16 ? cudnn::kDataHalf
+                          : dtype == G4J_BF16 ? cudnn::kDataBfloat16 : cudnn::kDataFloat;
+}
+int wanted_math(int dtype) { return dtype == G4J_F32 ? cudnn::kFmaMath : cudnn::kTensorOpMath; }
+
+void describe(const Api& a, const Shape& s, Descriptors* d) {
+  const std::string what = s.text();
+  const int t = cudnn_type(s.dtype);
+  G4J_CUDNN(a, CreateTensorDescriptor, what, &d->x);
+  G4J_CUDNN(a, SetTensor4dDescriptor, what, d->x, cudnn::kTensorNchw, t, int(s.n), int(s.c),
+            int(s.h), int(s.w));
+  G4J_CUDNN(a, CreateTensorDescriptor, what, &d->y);
+  G4J_CUDNN(a, SetTensor4dDescriptor, what, d->y, cudnn::kTensorNchw, t, int(s.n), int(s.k),
+            int(s.p), int(s.q));
+  G4J_CUDNN(a, CreateFilterDescriptor, what, &d->w);
+  G4J_CUDNN(a, SetFilter4dDescriptor, what, d->w, t, cudnn::kTensorNchw, int(s.k), int(s.c),
+            int(s.r), int(s.r));
+  G4J_CUDNN(a, CreateConvolutionDescriptor, what, &d->conv);
+  G4J_CUDNN(a, SetConvolution2dDescriptor, what, d->conv, int(s.pad), int(s.pad), int(s.stride),
+            int(s.stride), 1, 1, cudnn::kCrossCorrelation, cudnn::kDataFloat);
+  G4J_CUDNN(a, SetConvolutionMathType, what, d->conv, wanted_math(s.dtype));
+}
+
+// The algorithm chosen for one shape; use == false: cuDNN has none, run the hand-written kernel.
+struct Plan {
+  bool use = false;
+  int algo = 0, math = 0;
+  size_t workspace = 0;
+};
+
+// 1 << (trailing zero bits), at most 256: algorithms may need 16-byte aligned operands, so the
+// alignment the choice was timed with is part of the key.
+int64_t alignment(std::initializer_list<const void*> ptrs) {
+  int64_t a = 256;
+  for (const void* p : ptrs) {
+    const auto v = reinterpret_cast<uintptr_t>(p);
+    if (v != 0) a = std::min<int64_t>(a, int64_t(v & (~v + 1)));
+  }
+  return a;
+}
+
+using Key = std::array<int64_t, 12>;  // device, op, dtype, n, c, h, w, k, r, stride, pad, align
+
+std::mutex plans_mutex;
+std::map<Key, Plan>& plans() {
+  static auto* m = new std::map<Key, Plan>();
+  return *m;
+}
+
+// The most workspace an algorithm may take: a quarter of the free memory, at most 256 MiB.
+size_t workspace_limit() {
+  size_t free_bytes = 0, total = 0;
+  CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total));
+  return std::min<size_t>(size_t{256} << 20, free_bytes / 4);
+}
+
+// The fastest successful candidate within the limit; for F32 only those computed with FMA
+// (cuDNN's default math on Ampere and newer may use TF32).
+Plan choose(const std::vector<cudnn::AlgoPerf>& perf, int returned, int dtype, size_t limit) {
+  Plan plan;
+  for (int i = 0; i < returned; ++i) {  // sorted fastest first
+    const cudnn::AlgoPerf& r = perf[i];
+    if (r.status != cudnn::kSuccess || r.memory > limit) continue;
+    if (dtype == G4J_F32 && r.math_type != cudnn::kFmaMath) continue;
+    plan.use = true;
+    plan.algo = r.algo;
+    plan.math = r.math_type;
+    plan.workspace = r.memory;
+    return plan;
+  }
+  return plan;
+}
+
+template <typename T>
+__global__ void bias_residual_kernel(T* out, const T* bias, const T* residual, int64_t planes,
+                                     int64_t channels, int64_t spatial) {
+  for (int64_t plane = blockIdx.y; plane < planes; plane += gridDim.y) {
+    const float b = bias != nullptr ? cuda::to_f32(bias[plane % channels]) : 0.0f;
+    const int64_t base = plane * spatial;
+    for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < spatial;
+         i += int64_t(gridDim.x) * blockDim.x) {
+      float v = cuda::to_f32(out[base + i]) + b;
+      if (residual != nullptr) v += cuda::to_f32(residual[base + i]);
+      out[base + i] = cuda::from_f32<T>(v);
+    }
+  }
+}
+
+// out[b, c, s] += bias[c] (+ residual[b, c, s]), one rounding to T.
+void add_bias_residual(cudaStream_t stream, int dtype, void* out, const void* bias,
+                       const void* residual, int64_t batch, int64_t channels, int64_t spatial) {
+  if (bias == nullptr && residual == nullptr) return;
+  constexpr int kThreads = 256;
+  const int64_t planes = batch * channels;
+  const dim3 grid(unsigned(std::min<int64_t>((spatial + kThreads - 1) / kThreads, 1024)),
+                  unsigned(std::min<int64_t>(planes, 65535)));
+  cuda::dispatch_dtype(dtype, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    bias_residual_kernel<T><<<grid, kThreads, 0, stream>>>(
+        static_cast<T*>(out), static_cast<const T*>(bias), static_cast<const T*>(residual),
+        planes, channels, spatial);
+    LAUNCH_CHECK();
+  });
+}
+
+// What both directions share: the device, a handle on the op's stream, the descriptors.
+struct Call {
+  const Api* api;
+  int device = 0;
+  cudaStream_t stream;
+  std::unique_ptr<Lease> lease;
+  std::unique_ptr<Descriptors> desc;
+
+  // False when cuDNN is off or its handle cannot be created (it is then off from now on).
+  bool open(void* s, const Shape& shape) {
+    api = cudnn_on();
+    if (api == nullptr || !shape.fits_int()) return false;
+    stream = static_cast<cudaStream_t>(s);
+    CUDA_CHECK(cudaGetDevice(&device));
+    cudnn::Handle h = pool().acquire(*api, device);
+    if (h == nullptr) return false;
+    lease.reset(new Lease{device, h});
+    G4J_CUDNN(*api, SetStream, shape.text(), h, s);
+    desc.reset(new Descriptors(*api));
+    describe(*api, shape, desc.get());
+    return true;
+  }
+};
+
+}  // namespace
+
+bool try_conv2d(void* stream, const Conv2dArgs& a) {
+  const Shape s{a.dtype,  a.batch,  a.in_channels, a.height,  a.width,     a.out_channels,
+                a.kernel, a.stride, a.padding,     a.out_height, a.out_width};
+  Call c;
+  if (!c.open(stream, s)) {
+    count(Path::kHandConv);
+    return false;
+  }
+  const Api& api = *c.api;
+  const bool blend = a.residual != nullptr && a.residual == a.out;  // out += conv
+  const Key key{c.device, 0, s.dtype, s.n, s.c, s.h, s.w, s.k, s.r, s.stride, s.pad,
+                alignment({a.x, a.weight, a.out})};
+  Plan plan;
+  {
+    std::lock_guard<std::mutex> lock(plans_mutex);
+    auto it = plans().find(key);
+    if (it != plans().end()) {
+      plan = it->second;
+    } else {
+      int max = 0;
+      G4J_CUDNN(api, GetConvolutionForwardAlgorithmMaxCount, s.text(), c.lease->handle, &max);
+      std::vector<cudnn::AlgoPerf> perf(std::max(max, 1));
+      int returned = 0;
+      const size_t limit = workspace_limit();
+      Scratch workspace(c.stream, limit);
+      // The search writes y: never into a residual that `out` still holds.
+      std::unique_ptr<Scratch> y_tmp;
+      void* y = a.out;
+      if (blend) {
+        y_tmp.reset(new Scratch(c.stream, size_t(s.n * s.k * s.p * s.q) * dtype_size(s.dtype)));
+        y = y_tmp->as<void>();
+      }
+      const Status st = api.FindConvolutionForwardAlgorithmEx(
+          c.lease->handle, c.desc->x, a.x, c.desc->w, a.weight, c.desc->conv, c.desc->y, y,
+          int(perf.size()), &returned, perf.data(), workspace.as<void>(), limit);
+      if (!cudnn::not_supported(st)) {
+        if (st != cudnn::kSuccess) {
+          fail_cudnn(api, st, "cudnnFindConvolutionForwardAlgorithmEx", s.text());
+        }
+        plan = choose(perf, returned, s.dtype, limit);
+      }
+      plans()[key] = plan;
+    }
+  }
+  if (!plan.use) {
+    count(Path::kHandConv);
+    return false;
+  }
+  G4J_CUDNN(api, SetConvolutionMathType, s.text(), c.desc->conv, plan.math);
+  Scratch workspace(c.stream, plan.workspace);
+  const float alpha = 1.0f, beta = blend ? 1.0f : 0.0f;
+  G4J_CUDNN(api, ConvolutionForward, s.text(), c.lease->handle, &alpha, c.desc->x, a.x,
+            c.desc->w, a.weight, c.desc->conv, plan.algo, workspace.as<void>(), plan.workspace,
+            &beta, c.desc->y, a.out);
+  add_bias_residual(c.stream, s.dtype, a.out, a.bias, blend ? nullptr : a.residual, s.n, s.k,
+                    s.p * s.q);
+  count(Path::kCudnnConv);
+  return true;
+}
+
+bool try_conv2d_backward_input(void* stream, const Conv2dBackwardInputArgs& a) {
+  // cuDNN's backward data: dx = x's gradient (n, c, h, w), dy = y's (n, k, p, q).
+  const Shape s{a.dtype,  a.batch,  a.in_channels, a.height,  a.width,     a.out_channels,
+                a.kernel, a.stride, a.padding,     a.out_height, a.out_width};
+  Call c;
+  if (!c.open(stream, s)) {
+    count(Path::kHandConv);
+    return false;
+  }
+  const Api& api = *c.api;
+  const Key key{c.device, 1, s.dtype, s.n, s.c, s.h, s.w, s.k, s.r, s.stride, s.pad,
+                alignment({a.dy, a.weight, a.dx})};
+  Plan plan;
+  {
+    std::lock_guard<std::mutex> lock(plans_mutex);
+    auto it = plans().find(key);
+    if (it != plans().end()) {
+      plan = it->second;
+    } else {
+      int max = 0;
+      G4J_CUDNN(api, GetConvolutionBackwardDataAlgorithmMaxCount, s.text(), c.lease->handle,
+                &max);
+      std::vector<cudnn::AlgoPerf> perf(std::max(max, 1));
+      int returned = 0;
+      const size_t limit = workspace_limit();
+      Scratch workspace(c.stream, limit);
+      // dx is written by the search; the op overwrites all of it afterwards.
+      const Status st = api.FindConvolutionBackwardDataAlgorithmEx(
+          c.lease->handle, c.desc->w, a.weight, c.desc->y, a.dy, c.desc->conv, c.desc->x, a.dx,
+          int(perf.size()), &returned, perf.data(), workspace.as<void>(), limit);
+      if (!cudnn::not_supported(st)) {
+        if (st != cudnn::kSuccess) {
+          fail_cudnn(api, st, "cudnnFindConvolutionBackwardDataAlgorithmEx", s.text());
+        }
+        plan = choose(perf, returned, s.dtype, limit);
+      }
+      plans()[key] = plan;
+    }
+  }
+  if (!plan.use) {
+    count(Path::kHandConv);
+    return false;
+  }
+  G4J_CUDNN(api, SetConvolutionMathType, s.text(), c.desc->conv, plan.math);
+  Scratch workspace(c.stream, plan.workspace);
+  const float alpha = 1.0f, beta = 0.0f;
+  G4J_CUDNN(api, ConvolutionBackwardData, s.text(), c.lease->handle, &alpha, c.desc->w,
+            a.weight, c.desc->y, a.dy, c.desc->conv, plan.algo, workspace.as<void>(),
+            plan.workspace, &beta, c.desc->x, a.dx);
+  count(Path::kCudnnConv);
+  return true;
+}
+
+#undef G4J_CUDNN
+
+#endif  // G4J_CUDA_EMULATION
+
+}  // namespace vendor
+}  // namespace g4j
