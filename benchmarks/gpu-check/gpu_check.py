@@ -42,7 +42,7 @@ ADM64_FLAGS = dict(attention_resolutions="32,16,8", class_cond=True, diffusion_s
                    use_fp16=False, use_scale_shift_norm=True, null_class=True)
 # The same family at toy size, for the CPU rehearsal.
 TINY_FLAGS = dict(ADM64_FLAGS, image_size=16, num_channels=32, num_head_channels=16, num_res_blocks=1,
-                  attention_resolutions="8,4", num_classes=10)
+                  attention_resolutions="8,4", channel_mult="1,2,2", num_classes=10)
 
 G4J_F32, G4J_F16, G4J_BF16 = 0, 1, 2
 
@@ -68,10 +68,6 @@ class Check:
         self.env = dict(os.environ)
         self.env["GUIDANCE4J_LIBRARY_PATH"] = self.path("lib/libguidance4j.so")
         self.env.setdefault("PYTHONUNBUFFERED", "1")
-        vendor_dirs = torch_vendor_dirs()
-        if vendor_dirs and "G4J_VENDOR_LIBRARY_PATH" not in self.env:
-            # The same cuDNN and cuBLAS as PyTorch: the comparison is then of the same kernels.
-            self.env["G4J_VENDOR_LIBRARY_PATH"] = ":".join(vendor_dirs)
 
     # -- files of the bundle, else of the repository checkout
     def path(self, rel, repo_rel=None):
@@ -172,14 +168,49 @@ def now():
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def torch_vendor_dirs():
+def torch_site():
     try:
         import torch
     except ImportError:
-        return []
-    site = os.path.dirname(os.path.dirname(os.path.abspath(torch.__file__)))
-    return [d for d in (os.path.join(site, "nvidia", "cudnn", "lib"), os.path.join(site, "nvidia", "cublas", "lib"))
-            if os.path.isdir(d)]
+        return None
+    return os.path.dirname(os.path.dirname(os.path.abspath(torch.__file__)))
+
+
+# Run in a child: PyTorch runs one convolution and one matrix product on the GPU, then says which
+# cuDNN and cuBLASLt files it mapped, so ours loads the very same ones.
+LOADED_BY_TORCH = """
+import torch, json
+x = torch.randn(1, 8, 8, 8, device="cuda", dtype=torch.bfloat16)
+torch.nn.functional.conv2d(x, torch.randn(8, 8, 3, 3, device="cuda", dtype=torch.bfloat16))
+(torch.randn(64, 64, device="cuda") @ torch.randn(64, 64, device="cuda")).sum().item()
+libs = set()
+with open("/proc/self/maps") as f:
+    for line in f:
+        path = line.split()[-1]
+        if "/libcudnn.so" in path or "/libcublasLt.so" in path:
+            libs.add(path)
+print(json.dumps(sorted(libs)))
+"""
+
+
+def vendor_dirs_of_torch(c):
+    rc, text, _ = c.run([sys.executable, "-c", LOADED_BY_TORCH], 90)
+    found = []
+    if rc == 0:
+        try:
+            found = json.loads(text.strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            found = []
+    if not found:  # PyTorch's wheels, wherever their lib folders are
+        site = torch_site()
+        if site:
+            found = glob.glob(os.path.join(site, "nvidia", "**", "libcudnn.so.9"), recursive=True) + glob.glob(
+                os.path.join(site, "nvidia", "**", "libcublasLt.so.*"), recursive=True)
+    dirs = []
+    for f in found:
+        if os.path.dirname(f) not in dirs:
+            dirs.append(os.path.dirname(f))
+    return found, dirs
 
 
 def rel_l2(got, want):
@@ -212,6 +243,12 @@ def step_environment(c):
         rc, text, _ = c.run(["nvidia-smi", "--query-gpu=name,driver_version,memory.total,clocks.max.sm",
                              "--format=csv,noheader"], 30)
         res["nvidia_smi"] = text.strip()
+    if c.cuda and "G4J_VENDOR_LIBRARY_PATH" not in c.env:
+        # The same cuDNN and cuBLASLt as PyTorch: the comparison is then of the same kernels.
+        files, dirs = vendor_dirs_of_torch(c)
+        res["torch_vendor_files"] = files
+        if dirs:
+            c.env["G4J_VENDOR_LIBRARY_PATH"] = ":".join(dirs)
     res["vendor_library_path"] = c.env.get("G4J_VENDOR_LIBRARY_PATH", "")
     rc, text, _ = c.run(c.cli() + ["info-device"], 60)
     res["info_device"] = text.strip()
@@ -223,19 +260,14 @@ def step_environment(c):
 
 def step_abi(c):
     """Our cuDNN / cuBLASLt declarations against NVIDIA's headers, where PyTorch's wheels have them."""
-    dirs = torch_vendor_dirs()
-    site = os.path.dirname(os.path.dirname(dirs[0])) if dirs else None
-    cands = {
-        "cudnn": [os.path.join(site, "cudnn", "include")] if site else [],
-        "cublas": [os.path.join(site, "cublas", "include")] if site else [],
-        "cuda": ([os.path.join(site, "cuda_runtime", "include")] if site else []) + ["/usr/local/cuda/include"],
-    }
+    site = torch_site()
     found = {}
     for k, header in (("cudnn", "cudnn.h"), ("cublas", "cublasLt.h"), ("cuda", "cuda_runtime_api.h")):
-        for d in cands[k]:
-            if os.path.exists(os.path.join(d, header)):
-                found[k] = d
-                break
+        hits = glob.glob(os.path.join(site, "nvidia", "**", header), recursive=True) if site else []
+        hits += [os.path.join(d, header) for d in ("/usr/local/cuda/include", "/usr/include")
+                 if os.path.exists(os.path.join(d, header))]
+        if hits:
+            found[k] = os.path.dirname(hits[0])
     cxx = shutil.which("g++") or shutil.which("c++")
     if len(found) < 3 or cxx is None:
         return {"status": "skipped", "why": f"headers or compiler not found (found {sorted(found)}, compiler {cxx})"}
@@ -261,15 +293,15 @@ def step_smoke(c):
     res["summary"] = summary[-1] if summary else ""
     res["vendor"] = [l for l in text.splitlines() if l.startswith("CUDA backend") or l.startswith("CUDA calls")]
     res["failures"] = [l for l in text.splitlines() if "FAIL" in l or "API ERROR" in l][:40]
-    # Per backend: rows passed / failed.
+    # Per backend (the column after the 20-character kernel name): rows passed / failed.
     per = {}
     for l in text.splitlines():
-        parts = l.split()
-        if len(parts) > 3 and parts[1] in ("cpu", "cuda", "cuda-v", "cuda-hw") or (
-                len(parts) > 3 and parts[2] in ("cpu", "cuda", "cuda-v", "cuda-hw")):
-            be = parts[1] if parts[1] in ("cpu", "cuda", "cuda-v", "cuda-hw") else parts[2]
-            d = per.setdefault(be, {"ok": 0, "fail": 0})
-            d["ok" if l.rstrip().endswith("ok") or "  ok" in l else "fail"] += 1
+        be = l[21:29].strip() if len(l) > 30 else ""
+        if be not in ("cpu", "cuda", "cuda-v", "cuda-hw"):
+            continue
+        d = per.setdefault(be, {"ok": 0, "fail": 0})
+        bad = "FAIL" in l or "API ERROR" in l
+        d["fail" if bad else "ok"] += 1
     res["per_backend"] = per
     res["status"] = "ok" if rc == 0 else "FAIL"
     if rc != 0:
@@ -570,8 +602,8 @@ def worker_torch_adm(args):
     # Forward times: strict f32 (no TF32), bf16 autocast, and the whole model in bf16 / fp16.
     timings = {}
     result["forward_ms"] = timings
-    for variant in ("f32", "bf16_autocast", "bf16", "fp16"):
-        if variant == "fp16" and not cuda:
+    for variant in ("f32", "bf16_autocast", "fp16_autocast", "bf16", "fp16"):
+        if variant.startswith("fp16") and not cuda:
             timings[variant] = {"skipped": "no fp16 convolutions on the CPU"}
             continue
         half = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(variant)
@@ -588,8 +620,9 @@ def worker_torch_adm(args):
 
             def fwd():
                 with torch.no_grad():
-                    if variant == "bf16_autocast":
-                        with torch.autocast(device_type=dev, dtype=torch.bfloat16):
+                    if variant.endswith("_autocast"):
+                        dt = torch.bfloat16 if variant.startswith("bf16") else torch.float16
+                        with torch.autocast(device_type=dev, dtype=dt):
                             return model(x, t, y)
                     return model(x, t, y)
             try:
@@ -913,7 +946,7 @@ def forward_table(pt, ours):
     for run in runs:
         if "forward_ms" in run:
             ours_by[(run["dtype"], run["vendor"])] = run
-    torch_for = {"F32": "f32", "BF16": "bf16_autocast", "F16": "fp16"}
+    torch_for = {"F32": "f32", "BF16": "bf16_autocast", "F16": "fp16_autocast"}
     L += ["| dtype | batch | PyTorch eager | PyTorch, model in that dtype | ours, vendor | ours, hand-written "
           "| vendor / PyTorch | hand / PyTorch | ours vs PyTorch f32 (rel L2, vendor / hand) |",
           "|---|---|---|---|---|---|---|---|---|"]
@@ -933,7 +966,8 @@ def forward_table(pt, ours):
             L.append(f"| {dt} | {b} | {fmt(tv)} | {fmt(pure)} | {fmt(ov)} | {fmt(oh)} | {ratio(ov, tv)} | "
                      f"{ratio(oh, tv)} | {fmt(ev)} / {fmt(eh)} |")
     L.append("")
-    L.append("PyTorch eager: f32 strict for F32, bf16 autocast for BF16, the model in fp16 for F16.")
+    L.append("PyTorch eager: strict f32 (no TF32) for F32, autocast to bf16 / fp16 for BF16 / F16; "
+             "'model in that dtype': the whole network converted (.to(bfloat16 / float16)).")
     for run in runs:
         if "error" in run or "skipped" in run:
             L.append(f"- ours {run.get('dtype')}: {run.get('error') or run.get('skipped')}")
@@ -964,25 +998,22 @@ def ops_tables(o):
           f"Vendor path: {o.get('vendor_info')}", "",
           "| cin->cout | k/s | input | count | PyTorch | ours vendor | ours hand | vendor/PyTorch | hand/vendor "
           "| rel L2 vs f32 (PyTorch / vendor / hand) |", "|---|---|---|---|---|---|---|---|---|---|"]
-    tot = {"torch": 0.0, "vendor": 0.0, "hand": 0.0}
-    for r in o["convs"]:
-        for k in tot:
-            if r.get(f"{k}_us") is not None and tot[k] is not None:
-                tot[k] += r["count"] * r[f"{k}_us"]
-            elif k != "vendor" or o.get("dtype") != "f32":
-                tot[k] = None if k == "hand" or k == "torch" else tot[k]
+    rows = o["convs"]
+    for r in rows:
         L.append(f"| {r['cin']}->{r['cout']} | {r['k']}/{r['stride']} | {r['h']}x{r['w']} | {r['count']} | "
                  f"{fmt(r.get('torch_us'))} | {fmt(r.get('vendor_us'))} ({r.get('vendor_path', '-')}) | "
                  f"{fmt(r.get('hand_us'))} | {ratio(r.get('vendor_us'), r.get('torch_us'))} | "
                  f"{ratio(r.get('hand_us'), r.get('vendor_us'))} | {fmt(r.get('torch_rel_l2'))} / "
                  f"{fmt(r.get('vendor_rel_l2'))} / {fmt(r.get('hand_rel_l2'))} |")
-    if all(v for v in tot.values()):
-        L.append(f"| **sum x count** | | | | **{tot['torch'] / 1e3:.2f} ms** | **{tot['vendor'] / 1e3:.2f} ms** | "
-                 f"**{tot['hand'] / 1e3:.2f} ms** | **{ratio(tot['vendor'], tot['torch'])}** | "
-                 f"**{ratio(tot['hand'], tot['vendor'])}** | |")
-        L += ["", f"Targets (issue 11): vendor sum <= 1.1x PyTorch's: {ratio(tot['vendor'], tot['torch'])}; "
-              f"hand-written at least 50% of the vendor path's speed (hand/vendor <= 2): "
-              f"{ratio(tot['hand'], tot['vendor'])}."]
+    # Sums over the network: each shape's time times how often the forward runs it.
+    tot = {k: (sum(r["count"] * r[f"{k}_us"] for r in rows) if all(r.get(f"{k}_us") is not None for r in rows)
+               else None) for k in ("torch", "vendor", "hand")}
+    ms = {k: (f"**{v / 1e3:.2f} ms**" if v is not None else "-") for k, v in tot.items()}
+    L.append(f"| **sum x count** | | | | {ms['torch']} | {ms['vendor']} | {ms['hand']} | "
+             f"**{ratio(tot['vendor'], tot['torch'])}** | **{ratio(tot['hand'], tot['vendor'])}** | |")
+    L += ["", f"Targets (issue 11): vendor sum <= 1.1x PyTorch's: {ratio(tot['vendor'], tot['torch'])}; "
+          f"hand-written at least 50% of the vendor path's speed (hand / vendor <= 2): "
+          f"{ratio(tot['hand'], tot['vendor'])}; hand-written / PyTorch: {ratio(tot['hand'], tot['torch'])}."]
     L.append("")
     if o.get("attention"):
         L += ["| attention heads x dim, tokens | count | PyTorch | PyTorch us | ours us | ours / PyTorch | rel L2 |",

@@ -11,7 +11,9 @@
 # references). --lean leaves the data out (gpu-check.sh then takes it from the repository checkout
 # it runs in): for a device whose upload limit counts the checkout as well.
 # --skip-build packs what the last run built.
-# Environment: G4J_JOBS (compile jobs, default 2), XZ_OPT (default -9 -T2).
+# Environment: G4J_JOBS (compile jobs, default 2), XZ_OPT (default -9 -T2), G4J_BUNDLE_BUILD (the
+# CMake build folder, default build/gpu-check-native; another folder is reconfigured for the
+# bundle, e.g. build/native, whose CUDA objects then need no recompiling).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd)
 cd "$ROOT"
@@ -27,7 +29,7 @@ for a in "$@"; do
   esac
 done
 JOBS=${G4J_JOBS:-2}
-NATIVE=$ROOT/build/gpu-check-native
+NATIVE=${G4J_BUNDLE_BUILD:-$ROOT/build/gpu-check-native}
 CMAKE_ARGS="-DCMAKE_BUILD_TYPE=Release -DG4J_CPU_ARCH=x86-64-v3 -DG4J_CUDA=ON"
 OUTDIR=$ROOT/benchmarks/gpu-check/bundle
 NAME=guidance4j-gpu-check

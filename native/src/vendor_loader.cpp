@@ -72,12 +72,15 @@ std::vector<std::string> candidates(const LibrarySpec& spec) {
   if (!env("HOME").empty()) prefixes.push_back(env("HOME") + "/.local");
   for (const char* p : {"/usr/local", "/usr", "/opt/conda"}) prefixes.emplace_back(p);
   for (const std::string& venv : glob_paths("/opt/*/.venv")) prefixes.push_back(venv);
+  // nvidia/cudnn/lib, nvidia/cublas/lib; CUDA 13's wheels put their libraries in nvidia/cu13/lib.
   for (const std::string& prefix : prefixes) {
     for (const char* packages : {"site-packages", "dist-packages"}) {
-      for (const char* so : spec.sonames) {
-        const std::string pattern = prefix + "/lib/python3*/" + packages + "/nvidia/" +
-                                    spec.wheel_dir + "/lib/" + so;
-        for (const std::string& hit : glob_paths(pattern)) out.push_back(hit);
+      for (const char* wheel : {spec.wheel_dir, "cu13", "cu12"}) {
+        for (const char* so : spec.sonames) {
+          const std::string pattern = prefix + "/lib/python3*/" + packages + "/nvidia/" + wheel +
+                                      "/lib/" + so;
+          for (const std::string& hit : glob_paths(pattern)) out.push_back(hit);
+        }
       }
     }
   }

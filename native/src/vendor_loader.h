@@ -16,8 +16,9 @@ namespace vendor {
 //     it is set, nothing else is tried, so a wrong path is reported rather than silently replaced;
 //  2. each directory of G4J_VENDOR_LIBRARY_PATH (colon-separated), each of `sonames`;
 //  3. each bare soname, i.e. the dynamic loader's own search (LD_LIBRARY_PATH, ld.so.cache);
-//  4. PyTorch's wheels: <prefix>/lib/python3*/{site,dist}-packages/nvidia/<wheel_dir>/lib for the
-//     prefixes $VIRTUAL_ENV, $CONDA_PREFIX, ~/.local, /usr/local, /usr, /opt/conda, /opt/*/.venv;
+//  4. PyTorch's wheels: <prefix>/lib/python3*/{site,dist}-packages/nvidia/<wheel_dir>/lib (and
+//     nvidia/cu13/lib, nvidia/cu12/lib) for the prefixes $VIRTUAL_ENV, $CONDA_PREFIX, ~/.local,
+//     /usr/local, /usr, /opt/conda, /opt/*/.venv;
 //  5. CUDA toolkit folders: $CUDA_HOME/lib64, /usr/local/cuda/lib64 and its targets folder.
 struct LibrarySpec {
   const char* display;                 // "cuDNN"

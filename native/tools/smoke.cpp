@@ -40,8 +40,8 @@ const char* const kUsage =
     "  --bench    adds ADM 64x64 / 256x256 layer shapes for timing\n"
     "  --backend  which backends to run (default all available)\n"
     "  --vendor   CUDA conv2d/gemm on cuDNN/cuBLASLt (on), on the library's own kernels (off),\n"
-    "             or both one after the other as backends cuda-v and cuda-hw (default: the\n"
-    "             library's default, G4J_CUDA_VENDOR)\n"
+    "             or both: every op with it on (backend cuda-v), then conv2d, gemm and linear\n"
+    "             with it off (cuda-hw) (default: the library's default, G4J_CUDA_VENDOR)\n"
     "  --only     kernels whose name contains NAME\n"
     "  --seed     seed of the input generator\n"
     "Exit status: 0 all pass, 1 a mismatch, 2 an API error.\n";
@@ -79,7 +79,15 @@ struct Backend {
   g4j_stream* stream;
   bool cuda;
   int vendor = -1;  // CUDA: g4j_cuda_set_vendor(vendor) before its cases; -1 leaves it
+  bool vendor_ops_only = false;  // only the ops the vendor switch changes (conv2d, gemm, linear)
 };
+
+// The ops that run on cuDNN / cuBLASLt when the vendor path is on.
+bool vendor_op(const std::string& kernel) {
+  for (const char* prefix : {"conv2d", "gemm", "linear"})
+    if (kernel.rfind(prefix, 0) == 0) return true;
+  return false;
+}
 
 class DevBuf {
  public:
@@ -1207,7 +1215,7 @@ int main(int argc, char** argv) {
       }
       if (opt.vendor == "both") {
         backends.push_back({"cuda-v", gpu, true, 1});
-        backends.push_back({"cuda-hw", gpu, true, 0});
+        backends.push_back({"cuda-hw", gpu, true, 0, true});
         dtypes.push_back(cuda_dtypes);
       } else {
         backends.push_back({"cuda", gpu, true, opt.vendor.empty() ? -1 : opt.vendor == "on"});
@@ -1242,8 +1250,10 @@ int main(int argc, char** argv) {
     if (backends[b].vendor >= 0) g4j_cuda_set_vendor(backends[b].vendor);
     for (int dt : dtypes[b]) {
       for (const Case& c : cases)
-        if (c.kernel.find(opt.only) != std::string::npos) run_case(c, backends[b], dt, opt, &sum);
-      if (std::string("randn").find(opt.only) != std::string::npos)
+        if (c.kernel.find(opt.only) != std::string::npos &&
+            (!backends[b].vendor_ops_only || vendor_op(c.kernel)))
+          run_case(c, backends[b], dt, opt, &sum);
+      if (std::string("randn").find(opt.only) != std::string::npos && !backends[b].vendor_ops_only)
         randn_contract(backends[b], dt, &sum);
     }
   }

@@ -9,7 +9,7 @@
 //
 // g4j_conv2d's bias and residual: the convolution goes to `out`, then one pass of our own adds
 // bias[c] and the residual in F32 and rounds once more (the order of PyTorch's conv + bias + add).
-// A residual that is `out` itself is blended by cuDNN (beta = 1) before `out` is overwritten.
+// The API guarantees that the residual is not `out` itself.
 #include <algorithm>
 #include <array>
 #include <map>
@@ -280,7 +280,6 @@ bool try_conv2d(void* stream, const Conv2dArgs& a) {
     return false;
   }
   const Api& api = *c.api;
-  const bool blend = a.residual != nullptr && a.residual == a.out;  // out += conv
   const Key key{c.device, 0, s.dtype, s.n, s.c, s.h, s.w, s.k, s.r, s.stride, s.pad,
                 alignment({a.x, a.weight, a.out})};
   Plan plan;
@@ -296,15 +295,9 @@ bool try_conv2d(void* stream, const Conv2dArgs& a) {
       int returned = 0;
       const size_t limit = workspace_limit();
       Scratch workspace(c.stream, limit);
-      // The search writes y: never into a residual that `out` still holds.
-      std::unique_ptr<Scratch> y_tmp;
-      void* y = a.out;
-      if (blend) {
-        y_tmp.reset(new Scratch(c.stream, size_t(s.n * s.k * s.p * s.q) * dtype_size(s.dtype)));
-        y = y_tmp->as<void>();
-      }
+      // The search writes `out`, which the op overwrites afterwards.
       const Status st = api.FindConvolutionForwardAlgorithmEx(
-          c.lease->handle, c.desc->x, a.x, c.desc->w, a.weight, c.desc->conv, c.desc->y, y,
+          c.lease->handle, c.desc->x, a.x, c.desc->w, a.weight, c.desc->conv, c.desc->y, a.out,
           int(perf.size()), &returned, perf.data(), workspace.as<void>(), limit);
       if (!cudnn::not_supported(st)) {
         if (st != cudnn::kSuccess) {
@@ -321,12 +314,11 @@ bool try_conv2d(void* stream, const Conv2dArgs& a) {
   }
   G4J_CUDNN(api, SetConvolutionMathType, s.text(), c.desc->conv, plan.math);
   Scratch workspace(c.stream, plan.workspace);
-  const float alpha = 1.0f, beta = blend ? 1.0f : 0.0f;
+  const float alpha = 1.0f, beta = 0.0f;
   G4J_CUDNN(api, ConvolutionForward, s.text(), c.lease->handle, &alpha, c.desc->x, a.x,
             c.desc->w, a.weight, c.desc->conv, plan.algo, workspace.as<void>(), plan.workspace,
             &beta, c.desc->y, a.out);
-  add_bias_residual(c.stream, s.dtype, a.out, a.bias, blend ? nullptr : a.residual, s.n, s.k,
-                    s.p * s.q);
+  add_bias_residual(c.stream, s.dtype, a.out, a.bias, a.residual, s.n, s.k, s.p * s.q);
   count(Path::kCudnnConv);
   return true;
 }
