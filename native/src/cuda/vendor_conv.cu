@@ -196,17 +196,19 @@ size_t workspace_limit() {
   return std::min<size_t>(size_t{256} << 20, free_bytes / 4);
 }
 
-// The fastest successful candidate within the limit; for F32 only those computed with FMA
-// (cuDNN's default math on Ampere and newer may use TF32).
+// The fastest successful candidate within the limit. F32 was searched with CUDNN_FMA_MATH and
+// runs with it (cuDNN's default math on Ampere and newer may use TF32): a candidate that reports
+// tensor-op math is refused.
 Plan choose(const std::vector<cudnn::AlgoPerf>& perf, int returned, int dtype, size_t limit) {
   Plan plan;
   for (int i = 0; i < returned; ++i) {  // sorted fastest first
     const cudnn::AlgoPerf& r = perf[i];
     if (r.status != cudnn::kSuccess || r.memory > limit) continue;
-    if (dtype == G4J_F32 && r.math_type != cudnn::kFmaMath) continue;
+    const bool tensor_op = r.math_type == cudnn::kTensorOpMath || r.math_type == 2;
+    if (dtype == G4J_F32 && tensor_op) continue;  // 2: CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION
     plan.use = true;
     plan.algo = r.algo;
-    plan.math = r.math_type;
+    plan.math = dtype == G4J_F32 ? cudnn::kFmaMath : r.math_type;
     plan.workspace = r.memory;
     return plan;
   }
