@@ -68,6 +68,7 @@ class Check:
         self.env = dict(os.environ)
         self.env["GUIDANCE4J_LIBRARY_PATH"] = self.path("lib/libguidance4j.so")
         self.env.setdefault("PYTHONUNBUFFERED", "1")
+        self.env.setdefault("G4J_VENDOR_LOG", "1")  # cuDNN's choice per shape, into log.txt
 
     # -- files of the bundle, else of the repository checkout
     def path(self, rel, repo_rel=None):
@@ -273,11 +274,15 @@ def step_abi(c):
         return {"status": "skipped", "why": f"headers or compiler not found (found {sorted(found)}, compiler {cxx})"}
     src = os.path.join(c.root, "check", "abi_check.cpp")
     exe = os.path.join(c.work, "abi_check")
+    # The toolkit's own headers first when there is one: a wheel's copies may lack crt/.
+    cuda_inc = "/usr/local/cuda/include" if os.path.exists("/usr/local/cuda/include/cuda_runtime_api.h") \
+        else found["cuda"]
     rc, text, _ = c.run([cxx, "-std=c++17", "-Wno-deprecated-declarations", "-I" + found["cudnn"],
-                         "-I" + found["cublas"], "-I" + found["cuda"], "-I" + os.path.join(c.root, "check"),
+                         "-I" + cuda_inc, "-I" + found["cublas"], "-I" + os.path.join(c.root, "check"),
                          src, "-o", exe], 90)
     if rc != 0:
-        return {"status": "FAIL", "why": "our declarations differ from the headers: " + failure(rc, text)}
+        return {"status": "FAIL", "why": "abi_check.cpp did not compile (a failed static_assert names a "
+                "declaration that differs): " + failure(rc, text)}
     rc, text, _ = c.run([exe], 20)
     return {"status": "ok" if rc == 0 else "FAIL", "text": text.strip(), "headers": found}
 
@@ -776,7 +781,7 @@ def worker_ops(args):
                 before = g.counts()
                 row[f"{name}_us"] = timed_ours(g, ours) * 1e3
                 after = g.counts()
-                row[f"{name}_path"] = "cuDNN" if after[0] > before[0] else "hand-written"
+                row[f"{name}_path"] = "vendor" if after[0] > before[0] else "hand-written"
                 row[f"{name}_rel_l2"] = rel_l2(out.float().cpu().numpy(), want.cpu().numpy())
             except Exception as e:  # noqa: BLE001
                 row[f"{name}_error"] = str(e)
@@ -864,11 +869,14 @@ def worker_ops(args):
 
 
 def fmt(v, digits=1):
+    """Times with `digits` decimals; small numbers (errors) with three significant digits."""
     if v is None:
         return "-"
     if isinstance(v, float):
         if v != 0 and (abs(v) < 1e-3 or abs(v) >= 1e6):
             return f"{v:.2e}"
+        if abs(v) < 1:
+            return f"{v:.3g}"
         return f"{v:.{digits}f}"
     return str(v)
 

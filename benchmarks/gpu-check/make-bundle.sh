@@ -8,8 +8,8 @@
 # CUDA backend (sm_90 + PTX), bin/g4j_smoke and bin/g4j_mma_layout_test, jars/ (the CLI and its
 # dependencies), bench/benchmarks.jar, jre/ (a jlinked Java runtime), check/ (gpu_check.py, the
 # vendor ABI check), and the data: models/digits-unet, fixtures/{adm,edm2}, tools/ (the Python
-# references). --lean leaves the data out (gpu-check.sh then takes it from the repository checkout
-# it runs in): for a device whose upload limit counts the checkout as well.
+# references). --lean leaves the model and the fixtures out (gpu-check.sh then takes them from the
+# repository checkout it runs in): for a device whose upload limit counts the checkout as well.
 # --skip-build packs what the last run built.
 # Environment: G4J_JOBS (compile jobs, default 2), XZ_OPT (default -9 -T2), G4J_BUNDLE_BUILD (the
 # CMake build folder, default build/gpu-check-native; another folder is reconfigured for the
@@ -65,11 +65,12 @@ cp benchmarks/gpu-check/gpu_check.py native/tests/vendor/abi_check.cpp native/sr
   native/src/vendor_cublaslt.h "$STAGE/check/"
 "$JAVA_HOME/bin/jlink" --add-modules java.base,jdk.unsupported,java.management,java.logging,java.desktop \
   --strip-debug --no-header-files --no-man-pages --compress=zip-0 --output "$STAGE/jre"
+mkdir -p "$STAGE/tools"
+cp tools/adm_reference.py tools/convert_guided_diffusion.py "$STAGE/tools/"
 if [[ $LEAN == 0 ]]; then
-  mkdir -p "$STAGE/models" "$STAGE/fixtures" "$STAGE/tools"
+  mkdir -p "$STAGE/models" "$STAGE/fixtures"
   cp -r models/digits-unet "$STAGE/models/"
   cp -r java/src/test/resources/fixtures/adm java/src/test/resources/fixtures/edm2 "$STAGE/fixtures/"
-  cp tools/adm_reference.py tools/convert_guided_diffusion.py "$STAGE/tools/"
 fi
 commit=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!benchmarks/gpu-check/bundle' || echo "+changes")
 cat > "$STAGE/BUNDLE.json" <<JSON

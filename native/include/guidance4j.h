@@ -92,7 +92,8 @@ int g4j_cuda_set_vendor(int enabled);
 int g4j_cuda_vendor_info(int* active, char* text, size_t cap);
 
 /* How many calls ran on each path since the process started: counts[0] conv2d and its backward
- * on cuDNN, [1] on the hand-written kernels, [2] gemm and linear on cuBLASLt, [3] hand-written. */
+ * on the vendor libraries (cuDNN; 1x1 stride-1 convolutions as a cuBLASLt GEMM), [1] on the
+ * hand-written kernels, [2] gemm and linear on cuBLASLt, [3] hand-written. */
 int g4j_cuda_path_counts(int64_t* counts);
 
 /* CPU thread pool size (default: the machine's cores, or the G4J_NUM_THREADS variable). */

@@ -15,7 +15,8 @@ namespace g4j {
 namespace vendor {
 
 // Which path an op ran on, counted per call for g4j_cuda_path_counts.
-enum class Path : int { kCudnnConv = 0, kHandConv = 1, kCublasLtGemm = 2, kHandGemm = 3 };
+// kVendorConv: conv2d or its backward on cuDNN (a 1x1 convolution: a cuBLASLt GEMM).
+enum class Path : int { kVendorConv = 0, kHandConv = 1, kCublasLtGemm = 2, kHandGemm = 3 };
 void count(Path p);
 void path_counts(int64_t out[4]);
 
@@ -45,6 +46,10 @@ bool try_conv2d(void* stream, const Conv2dArgs& a);
 bool try_conv2d_backward_input(void* stream, const Conv2dBackwardInputArgs& a);
 bool try_gemm(void* stream, const GemmArgs& g);
 bool try_linear(void* stream, const LinearArgs& l);
+
+// A 1x1, stride-1, unpadded convolution without its bias and residual, as one strided batched
+// cuBLASLt GEMM into a.out (vendor_gemm.cu); false when cuBLASLt is off or declines the shape.
+bool conv1x1_gemm(void* stream, const Conv2dArgs& a);
 
 }  // namespace vendor
 }  // namespace g4j

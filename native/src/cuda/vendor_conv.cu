@@ -12,6 +12,9 @@
 // The API guarantees that the residual is not `out` itself.
 #include <algorithm>
 #include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -183,12 +186,6 @@ int64_t alignment(std::initializer_list<const void*> ptrs) {
 
 using Key = std::array<int64_t, 12>;  // device, op, dtype, n, c, h, w, k, r, stride, pad, align
 
-std::mutex plans_mutex;
-std::map<Key, Plan>& plans() {
-  static auto* m = new std::map<Key, Plan>();
-  return *m;
-}
-
 // The most workspace an algorithm may take: a quarter of the free memory, at most 256 MiB.
 size_t workspace_limit() {
   size_t free_bytes = 0, total = 0;
@@ -247,13 +244,28 @@ void add_bias_residual(cudaStream_t stream, int dtype, void* out, const void* bi
   });
 }
 
-// What both directions share: the device, a handle on the op's stream, the descriptors.
-struct Call {
-  const Api* api;
-  int device = 0;
-  cudaStream_t stream;
-  std::unique_ptr<Lease> lease;
+// G4J_VENDOR_LOG=1: one line on stderr per shape searched (the algorithm chosen and its time).
+bool log_plans() {
+  static const bool on = [] {
+    const char* v = std::getenv("G4J_VENDOR_LOG");
+    return v != nullptr && v[0] != '\0' && std::strcmp(v, "0") != 0;
+  }();
+  return on;
+}
+
+// A shape's plan and the descriptors it was searched with, kept for the process so a call costs
+// one cuDNN call: the descriptors are only read from then on (the math type is set once).
+struct Cached {
+  Plan plan;
   std::unique_ptr<Descriptors> desc;
+};
+
+// The device, a handle bound to the op's stream, and the shape's cached plan.
+struct Call {
+  const Api* api = nullptr;
+  int device = 0;
+  cudaStream_t stream = nullptr;
+  std::unique_ptr<Lease> lease;
 
   // False when cuDNN is off or its handle cannot be created (it is then off from now on).
   bool open(void* s, const Shape& shape) {
@@ -265,15 +277,78 @@ struct Call {
     if (h == nullptr) return false;
     lease.reset(new Lease{device, h});
     G4J_CUDNN(*api, SetStream, shape.text(), h, s);
-    desc.reset(new Descriptors(*api));
-    describe(*api, shape, desc.get());
     return true;
   }
+
+  // The plan of `key`, searched by `find` (which fills perf and returns cuDNN's status) the
+  // first time. The map never shrinks, so the returned entry stays valid.
+  template <class Find>
+  const Cached& plan(const Key& key, const Shape& s, const char* find_name, Find find) {
+    std::lock_guard<std::mutex> lock(cache_mutex());
+    auto it = cache().find(key);
+    if (it != cache().end()) return it->second;
+    Cached entry;
+    entry.desc.reset(new Descriptors(*api));
+    describe(*api, s, entry.desc.get());
+    std::vector<cudnn::AlgoPerf> perf(16);
+    int returned = 0;
+    const size_t limit = workspace_limit();
+    Status st;
+    {
+      Scratch workspace(stream, limit);
+      st = find(*entry.desc, perf, &returned, workspace.as<void>(), limit);
+    }
+    if (!cudnn::not_supported(st)) {
+      if (st != cudnn::kSuccess) fail_cudnn(*api, st, find_name, s.text());
+      entry.plan = choose(perf, returned, s.dtype, limit);
+    }
+    if (entry.plan.use) {
+      G4J_CUDNN(*api, SetConvolutionMathType, s.text(), entry.desc->conv, entry.plan.math);
+    }
+    if (log_plans()) {
+      std::fprintf(stderr, "guidance4j cuDNN %s %s: %s\n", key[1] == 0 ? "forward" : "backward-data",
+                   s.text().c_str(),
+                   entry.plan.use
+                       ? format("algo %d, math %d, workspace %zu bytes, %.3f ms (fastest of %d)",
+                                entry.plan.algo, entry.plan.math, entry.plan.workspace,
+                                double(perf[0].time), returned).c_str()
+                       : format("none usable (%s): hand-written", cudnn::status_text(*api, st).c_str())
+                             .c_str());
+    }
+    return cache().emplace(key, std::move(entry)).first->second;
+  }
+
+  static std::mutex& cache_mutex() {
+    static auto* m = new std::mutex();
+    return *m;
+  }
+  static std::map<Key, Cached>& cache() {
+    static auto* m = new std::map<Key, Cached>();  // never destroyed: no cuDNN call at exit
+    return *m;
+  }
 };
+
+// A 1x1 convolution with stride 1 and no padding is, per image, a matrix product
+// out_b (Cout x HW) = W (Cout x Cin) x_b (Cin x HW): cuBLASLt runs it as one strided batched
+// GEMM with less per-call overhead than cuDNN's legacy entry points. G4J_VENDOR_CONV1X1=cudnn
+// keeps such convolutions on cuDNN.
+bool pointwise_on_cublaslt(const Conv2dArgs& a) {
+  static const bool gemm = [] {
+    const char* v = std::getenv("G4J_VENDOR_CONV1X1");
+    return v == nullptr || std::strcmp(v, "cudnn") != 0;
+  }();
+  return gemm && a.kernel == 1 && a.stride == 1 && a.padding == 0;
+}
 
 }  // namespace
 
 bool try_conv2d(void* stream, const Conv2dArgs& a) {
+  if (pointwise_on_cublaslt(a) && conv1x1_gemm(stream, a)) {
+    add_bias_residual(static_cast<cudaStream_t>(stream), a.dtype, a.out, a.bias, a.residual,
+                      a.batch, a.out_channels, a.out_height * a.out_width);
+    count(Path::kVendorConv);
+    return true;
+  }
   const Shape s{a.dtype,  a.batch,  a.in_channels, a.height,  a.width,     a.out_channels,
                 a.kernel, a.stride, a.padding,     a.out_height, a.out_width};
   Call c;
@@ -284,44 +359,29 @@ bool try_conv2d(void* stream, const Conv2dArgs& a) {
   const Api& api = *c.api;
   const Key key{c.device, 0, s.dtype, s.n, s.c, s.h, s.w, s.k, s.r, s.stride, s.pad,
                 alignment({a.x, a.weight, a.out})};
-  Plan plan;
-  {
-    std::lock_guard<std::mutex> lock(plans_mutex);
-    auto it = plans().find(key);
-    if (it != plans().end()) {
-      plan = it->second;
-    } else {
-      int max = 0;
-      G4J_CUDNN(api, GetConvolutionForwardAlgorithmMaxCount, s.text(), c.lease->handle, &max);
-      std::vector<cudnn::AlgoPerf> perf(std::max(max, 1));
-      int returned = 0;
-      const size_t limit = workspace_limit();
-      Scratch workspace(c.stream, limit);
-      // The search writes `out`, which the op overwrites afterwards.
-      const Status st = api.FindConvolutionForwardAlgorithmEx(
-          c.lease->handle, c.desc->x, a.x, c.desc->w, a.weight, c.desc->conv, c.desc->y, a.out,
-          int(perf.size()), &returned, perf.data(), workspace.as<void>(), limit);
-      if (!cudnn::not_supported(st)) {
-        if (st != cudnn::kSuccess) {
-          fail_cudnn(api, st, "cudnnFindConvolutionForwardAlgorithmEx", s.text());
-        }
-        plan = choose(perf, returned, s.dtype, limit);
-      }
-      plans()[key] = plan;
-    }
-  }
-  if (!plan.use) {
+  const Cached& e = c.plan(
+      key, s, "cudnnFindConvolutionForwardAlgorithmEx",
+      [&](const Descriptors& d, std::vector<cudnn::AlgoPerf>& perf, int* returned, void* ws,
+          size_t limit) {
+        int max = 0;
+        G4J_CUDNN(api, GetConvolutionForwardAlgorithmMaxCount, s.text(), c.lease->handle, &max);
+        perf.resize(std::max(max, 1));
+        // The search writes `out`, which the op overwrites afterwards.
+        return api.FindConvolutionForwardAlgorithmEx(c.lease->handle, d.x, a.x, d.w, a.weight,
+                                                     d.conv, d.y, a.out, int(perf.size()),
+                                                     returned, perf.data(), ws, limit);
+      });
+  if (!e.plan.use) {
     count(Path::kHandConv);
     return false;
   }
-  G4J_CUDNN(api, SetConvolutionMathType, s.text(), c.desc->conv, plan.math);
-  Scratch workspace(c.stream, plan.workspace);
+  Scratch workspace(c.stream, e.plan.workspace);
   const float alpha = 1.0f, beta = 0.0f;
-  G4J_CUDNN(api, ConvolutionForward, s.text(), c.lease->handle, &alpha, c.desc->x, a.x,
-            c.desc->w, a.weight, c.desc->conv, plan.algo, workspace.as<void>(), plan.workspace,
-            &beta, c.desc->y, a.out);
+  G4J_CUDNN(api, ConvolutionForward, s.text(), c.lease->handle, &alpha, e.desc->x, a.x,
+            e.desc->w, a.weight, e.desc->conv, e.plan.algo, workspace.as<void>(),
+            e.plan.workspace, &beta, e.desc->y, a.out);
   add_bias_residual(c.stream, s.dtype, a.out, a.bias, a.residual, s.n, s.k, s.p * s.q);
-  count(Path::kCudnnConv);
+  count(Path::kVendorConv);
   return true;
 }
 
@@ -337,44 +397,30 @@ bool try_conv2d_backward_input(void* stream, const Conv2dBackwardInputArgs& a) {
   const Api& api = *c.api;
   const Key key{c.device, 1, s.dtype, s.n, s.c, s.h, s.w, s.k, s.r, s.stride, s.pad,
                 alignment({a.dy, a.weight, a.dx})};
-  Plan plan;
-  {
-    std::lock_guard<std::mutex> lock(plans_mutex);
-    auto it = plans().find(key);
-    if (it != plans().end()) {
-      plan = it->second;
-    } else {
-      int max = 0;
-      G4J_CUDNN(api, GetConvolutionBackwardDataAlgorithmMaxCount, s.text(), c.lease->handle,
-                &max);
-      std::vector<cudnn::AlgoPerf> perf(std::max(max, 1));
-      int returned = 0;
-      const size_t limit = workspace_limit();
-      Scratch workspace(c.stream, limit);
-      // dx is written by the search; the op overwrites all of it afterwards.
-      const Status st = api.FindConvolutionBackwardDataAlgorithmEx(
-          c.lease->handle, c.desc->w, a.weight, c.desc->y, a.dy, c.desc->conv, c.desc->x, a.dx,
-          int(perf.size()), &returned, perf.data(), workspace.as<void>(), limit);
-      if (!cudnn::not_supported(st)) {
-        if (st != cudnn::kSuccess) {
-          fail_cudnn(api, st, "cudnnFindConvolutionBackwardDataAlgorithmEx", s.text());
-        }
-        plan = choose(perf, returned, s.dtype, limit);
-      }
-      plans()[key] = plan;
-    }
-  }
-  if (!plan.use) {
+  const Cached& e = c.plan(
+      key, s, "cudnnFindConvolutionBackwardDataAlgorithmEx",
+      [&](const Descriptors& d, std::vector<cudnn::AlgoPerf>& perf, int* returned, void* ws,
+          size_t limit) {
+        int max = 0;
+        G4J_CUDNN(api, GetConvolutionBackwardDataAlgorithmMaxCount, s.text(), c.lease->handle,
+                  &max);
+        perf.resize(std::max(max, 1));
+        // dx is written by the search; the op overwrites all of it afterwards.
+        return api.FindConvolutionBackwardDataAlgorithmEx(c.lease->handle, d.w, a.weight, d.y,
+                                                          a.dy, d.conv, d.x, a.dx,
+                                                          int(perf.size()), returned,
+                                                          perf.data(), ws, limit);
+      });
+  if (!e.plan.use) {
     count(Path::kHandConv);
     return false;
   }
-  G4J_CUDNN(api, SetConvolutionMathType, s.text(), c.desc->conv, plan.math);
-  Scratch workspace(c.stream, plan.workspace);
+  Scratch workspace(c.stream, e.plan.workspace);
   const float alpha = 1.0f, beta = 0.0f;
-  G4J_CUDNN(api, ConvolutionBackwardData, s.text(), c.lease->handle, &alpha, c.desc->w,
-            a.weight, c.desc->y, a.dy, c.desc->conv, plan.algo, workspace.as<void>(),
-            plan.workspace, &beta, c.desc->x, a.dx);
-  count(Path::kCudnnConv);
+  G4J_CUDNN(api, ConvolutionBackwardData, s.text(), c.lease->handle, &alpha, e.desc->w,
+            a.weight, e.desc->y, a.dy, e.desc->conv, e.plan.algo, workspace.as<void>(),
+            e.plan.workspace, &beta, e.desc->x, a.dx);
+  count(Path::kVendorConv);
   return true;
 }
 

@@ -32,6 +32,7 @@ bool try_linear(void*, const LinearArgs&) {
   count(Path::kHandGemm);
   return false;
 }
+bool conv1x1_gemm(void*, const Conv2dArgs&) { return false; }
 
 #else
 
@@ -248,6 +249,16 @@ bool try_linear(void* stream, const LinearArgs& l) {
   const bool ran = run(stream, p);
   count(ran ? Path::kCublasLtGemm : Path::kHandGemm);
   return ran;
+}
+
+bool conv1x1_gemm(void* stream, const Conv2dArgs& a) {
+  // Per image, column-major: out_b^T (HW x Cout) = x_b^T (HW x Cin) W^T (Cin x Cout), i.e.
+  // A = x_b (row-major Cin x HW), B = W (row-major Cout x Cin, the same for every image).
+  const int64_t hw = a.height * a.width;
+  const Problem p{a.dtype, false, false, hw, a.out_channels, a.in_channels,
+                  a.x, hw, a.in_channels * hw, a.weight, a.in_channels, 0, 1.0f, 0.0f,
+                  a.out, hw, a.out_channels * hw, a.batch, nullptr};
+  return run(stream, p);
 }
 
 #endif  // G4J_CUDA_EMULATION
