@@ -45,6 +45,8 @@ if [[ $BUILD_IT == 1 ]]; then
   mvn -B -ntp -q -DskipTests -Dstyle.color=never -Dg4j.native.skip=true "-Dg4j.native.dir=$NATIVE" \
     -pl java,benchmarks -am package
 fi
+grep -q '^G4J_CPU_ARCH:STRING=x86-64-v3$' "$NATIVE/CMakeCache.txt" 2>/dev/null ||
+  { echo "make-bundle.sh: $NATIVE is not built with -DG4J_CPU_ARCH=x86-64-v3 (run without --skip-build)" >&2; exit 1; }
 grep -q '^G4J_HAVE_CUDA:INTERNAL=ON' "$NATIVE/CMakeCache.txt" 2>/dev/null ||
   grep -q 'G4J_WITH_CUDA' "$NATIVE/CMakeFiles/guidance4j.dir/flags.make" ||
   { echo "make-bundle.sh: $NATIVE has no CUDA backend" >&2; exit 1; }
