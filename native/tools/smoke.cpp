@@ -1263,8 +1263,8 @@ int main(int argc, char** argv) {
     // hand-written kernels per shape where a library does not support one).
     int64_t n[4] = {0, 0, 0, 0};
     g4j_cuda_path_counts(n);
-    std::printf("CUDA calls: conv2d %lld on cuDNN (1x1: cuBLASLt), %lld hand-written; gemm/linear %lld on "
-                "cuBLASLt, %lld hand-written\n",
+    std::printf("CUDA calls: conv2d %lld on cuDNN (1x1: cuBLASLt), %lld hand-written; "
+                "gemm/linear %lld on cuBLASLt, %lld hand-written\n",
                 (long long)n[0], (long long)n[1], (long long)n[2], (long long)n[3]);
     g4j_stream_destroy(gpu);
   }
