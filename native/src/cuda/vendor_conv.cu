@@ -306,14 +306,14 @@ struct Call {
       G4J_CUDNN(*api, SetConvolutionMathType, s.text(), entry.desc->conv, entry.plan.math);
     }
     if (log_plans()) {
-      std::fprintf(stderr, "guidance4j cuDNN %s %s: %s\n", key[1] == 0 ? "forward" : "backward-data",
-                   s.text().c_str(),
-                   entry.plan.use
-                       ? format("algo %d, math %d, workspace %zu bytes, %.3f ms (fastest of %d)",
-                                entry.plan.algo, entry.plan.math, entry.plan.workspace,
-                                double(perf[0].time), returned).c_str()
-                       : format("none usable (%s): hand-written", cudnn::status_text(*api, st).c_str())
-                             .c_str());
+      const std::string choice =
+          entry.plan.use
+              ? format("algo %d, math %d, workspace %zu bytes, %.3f ms (fastest of %d)",
+                       entry.plan.algo, entry.plan.math, entry.plan.workspace,
+                       double(perf[0].time), returned)
+              : format("none usable (%s): hand-written", cudnn::status_text(*api, st).c_str());
+      std::fprintf(stderr, "guidance4j cuDNN %s %s: %s\n",
+                   key[1] == 0 ? "forward" : "backward-data", s.text().c_str(), choice.c_str());
     }
     return cache().emplace(key, std::move(entry)).first->second;
   }

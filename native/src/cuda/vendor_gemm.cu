@@ -93,7 +93,8 @@ struct Problem {
 };
 
 int lt_type(int dtype) {
-  return dtype == G4J_F16 ? cublaslt::kR16F : dtype == G4J_BF16 ? cublaslt::kR16BF : cublaslt::kR32F;
+  if (dtype == G4J_F16) return cublaslt::kR16F;
+  return dtype == G4J_BF16 ? cublaslt::kR16BF : cublaslt::kR32F;
 }
 
 // The largest power of two (at most 256) dividing the pointer and, when batched, the batch stride
