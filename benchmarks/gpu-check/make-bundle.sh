@@ -63,7 +63,7 @@ for j in java/target/guidance4j-*.jar; do
 done
 cp java/target/lib/*.jar "$STAGE/jars/"
 cp benchmarks/target/benchmarks.jar "$STAGE/bench/"
-cp benchmarks/gpu-check/gpu_check.py native/tests/vendor/abi_check.cpp native/src/vendor_cudnn.h \
+cp benchmarks/gpu-check/*.py native/tests/vendor/abi_check.cpp native/src/vendor_cudnn.h \
   native/src/vendor_cublaslt.h "$STAGE/check/"
 "$JAVA_HOME/bin/jlink" --add-modules java.base,jdk.unsupported,java.management,java.logging,java.desktop \
   --strip-debug --no-header-files --no-man-pages --compress=zip-0 --output "$STAGE/jre"
