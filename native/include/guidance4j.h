@@ -2,9 +2,13 @@
  * guidance4j C API: the only interface Java (through jextract bindings) and the smoke CLI see.
  *
  * Conventions
- *  - Every function returns a g4j_status (an int). On failure, g4j_last_error() returns a
- *    thread-local text naming the op, the offending argument or shape, and any CUDA error string.
- *    Nothing in the library aborts or exits the process.
+ *  - Every function returns an int code: 0 (G4J_OK) on success. On failure its low 8 bits are
+ *    the g4j_status (G4J_STATUS_OF(code)) and the bits above them identify this failure, whose
+ *    text g4j_error_message(code, ...) returns from any thread: the op, the offending argument
+ *    or shape, and any CUDA error string. The text belongs to the call, not to the thread that
+ *    reads it, so a caller may read it later or elsewhere (a Java virtual thread may have moved
+ *    to another carrier thread in between). g4j_last_error() is the same text for the calling
+ *    OS thread's last failure. Nothing in the library aborts or exits the process.
  *  - A g4j_stream selects the backend: device < 0 is the CPU backend (ops run synchronously on
  *    the library's thread pool), device >= 0 is that CUDA device (ops are enqueued on the stream).
  *  - Tensors are raw pointers to contiguous, row-major (C order) memory of the given dtype; the
@@ -26,7 +30,7 @@
 extern "C" {
 #endif
 
-#define G4J_API_VERSION 1
+#define G4J_API_VERSION 2
 
 /* ---- status and errors ---------------------------------------------------------------- */
 
@@ -42,8 +46,19 @@ typedef enum g4j_status {
 
 typedef enum g4j_dtype { G4J_F32 = 0, G4J_F16 = 1, G4J_BF16 = 2 } g4j_dtype;
 
-/* Thread-local text of the last failure on this thread ("" if none). Valid until the next call
- * on the same thread. */
+/* The g4j_status of a code any function returned. */
+#define G4J_STATUS_MASK 0xFF
+#define G4J_STATUS_OF(code) ((code) & G4J_STATUS_MASK)
+
+/* The text of the failure that returned `code`, from any thread: copied into `buf` (capacity
+ * `cap`, always NUL-terminated when cap > 0, truncated to fit) and its full length returned (so a
+ * caller can retry with a buffer of length + 1). "" for G4J_OK and for a bare status without a
+ * failure id. The library keeps the texts of its last 1024 failures; an older code gives a text
+ * saying so. */
+size_t g4j_error_message(int code, char* buf, size_t cap);
+
+/* Thread-local text of the last failure on this OS thread ("" if none). Valid until the next
+ * call on the same thread. */
 const char* g4j_last_error(void);
 
 /* G4J_API_VERSION of the loaded library. */
@@ -331,6 +346,16 @@ int g4j_avg_pool2x2_backward(g4j_stream* stream, int dtype, int64_t planes, int6
                              int64_t width, const void* dy, void* dx);
 
 /* ---- sampler helpers --------------------------------------------------------------------------- */
+
+/* Non-finite watch over a batch, an on-device reduction with no copy to the host: x is `batch`
+ * samples of `per_sample` elements of `dtype` (any dtype on every backend: only the bit pattern
+ * is tested); for every sample b holding a NaN or an infinity, first_step[b] = step when
+ * first_step[b] < 0, else first_step[b] is left as it is (a NaN entry too). first_step is
+ * `batch` F32 values on the stream's device. Called after every sampler step with first_step
+ * set to -1 once per batch, it records the first step at which each sample went non-finite, read
+ * back once at the end. step >= 0. */
+int g4j_mark_nonfinite(g4j_stream* stream, int dtype, int64_t batch, int64_t per_sample,
+                       const void* x, int32_t step, float* first_step);
 
 /* guided-diffusion's learned-range variance as the standard deviation of a DDPM step's noise:
  *   frac = (v[i] + 1) / 2,  out[i] = exp(0.5 * (frac * max_log + (1 - frac) * min_log)),

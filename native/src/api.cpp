@@ -62,6 +62,22 @@ extern "C" {
 
 const char* g4j_last_error(void) { return last_error().c_str(); }
 
+size_t g4j_error_message(int code, char* buf, size_t cap) {
+  try {
+    const std::string text = error_text(code);
+    copy_reason(text, buf, cap);
+    return text.size();
+  } catch (...) {
+    static const char kNoMemory[] = "(no memory to copy the error text)";
+    if (buf != nullptr && cap > 0) {
+      const size_t n = sizeof kNoMemory - 1 < cap - 1 ? sizeof kNoMemory - 1 : cap - 1;
+      std::memcpy(buf, kNoMemory, n);
+      buf[n] = '\0';
+    }
+    return sizeof kNoMemory - 1;
+  }
+}
+
 int g4j_api_version(void) { return G4J_API_VERSION; }
 
 int g4j_cuda_compiled(void) {

@@ -16,24 +16,30 @@ struct g4j_stream {
 
 namespace g4j {
 
-// Runs `body`, translating every exception into a status and "op: message" as last error.
+// The code of the exception being handled: its status plus the id of the kept text
+// "op: message" (record_error). Never throws.
+inline int record_current_exception(const char* op) noexcept {
+  try {
+    throw;
+  } catch (const Error& e) {
+    return record_error(e.status(), op, e.what());
+  } catch (const std::bad_alloc&) {
+    return record_error(G4J_ERR_OUT_OF_MEMORY, op, "out of host memory");
+  } catch (const std::exception& e) {
+    return record_error(G4J_ERR_INTERNAL, op, "internal error: ", e.what());
+  } catch (...) {
+    return record_error(G4J_ERR_INTERNAL, op, "internal error (unknown exception)");
+  }
+}
+
+// Runs `body`, translating every exception into a code (record_current_exception).
 template <class Body>
-int guard(const char* op, Body&& body) {
+int guard(const char* op, Body&& body) noexcept {
   try {
     body();
     return G4J_OK;
-  } catch (const Error& e) {
-    set_last_error(std::string(op) + ": " + e.what());
-    return e.status();
-  } catch (const std::bad_alloc&) {
-    set_last_error(std::string(op) + ": out of host memory");
-    return G4J_ERR_OUT_OF_MEMORY;
-  } catch (const std::exception& e) {
-    set_last_error(std::string(op) + ": internal error: " + e.what());
-    return G4J_ERR_INTERNAL;
   } catch (...) {
-    set_last_error(std::string(op) + ": internal error (unknown exception)");
-    return G4J_ERR_INTERNAL;
+    return record_current_exception(op);
   }
 }
 

@@ -28,9 +28,14 @@ std::string format(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 [[noreturn]] void fail(g4j_status status, const char* fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-// Sets the thread-local last-error text (api.cpp and the CUDA backend's sticky-error paths).
-void set_last_error(const std::string& message);
+// Records a failure of `op`: "op: message detail" becomes the calling thread's last-error text
+// and the kept text of a new failure id, returned as the call's code (status | id << 8, see
+// guidance4j.h). Never throws: when even the text cannot be stored, the bare status comes back.
+int record_error(g4j_status status, const char* op, const char* message,
+                 const char* detail = "") noexcept;
 const std::string& last_error();
+// The kept text of the failure `code` identifies ("" for a bare status).
+std::string error_text(int code);
 
 inline size_t dtype_size(int dtype) { return dtype == G4J_F32 ? 4 : 2; }
 inline const char* dtype_name(int dtype) {

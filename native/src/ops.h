@@ -92,6 +92,9 @@ struct AvgPoolBackwardArgs { int dtype; int64_t planes, height, width; const voi
 struct LearnedRangeStdArgs {
   int dtype; int64_t n; const void* v; float min_log, max_log; void* out;
 };
+struct MarkNonfiniteArgs {
+  int dtype; int64_t batch, per_sample; const void* x; int32_t step; float* first_step;
+};
 
 // Channel index of q (which = 0), k (1) or v (2), head h, channel c in a qkv tensor of `layout`
 // with `heads` heads of `head_dim` channels: the single definition both backends use.
@@ -130,6 +133,7 @@ void group_norm_backward(const GroupNormBackwardArgs&);
 void attention_backward(const AttentionBackwardArgs&);
 void avg_pool2x2_backward(const AvgPoolBackwardArgs&);
 void learned_range_std(const LearnedRangeStdArgs&);
+void mark_nonfinite(const MarkNonfiniteArgs&);
 void scale_channels(const ScaleChannelsArgs&);
 void clamp(const ClampArgs&);
 void normalize(const NormalizeArgs&);
@@ -163,6 +167,7 @@ void group_norm_backward(Stream, const GroupNormBackwardArgs&);
 void attention_backward(Stream, const AttentionBackwardArgs&);
 void avg_pool2x2_backward(Stream, const AvgPoolBackwardArgs&);
 void learned_range_std(Stream, const LearnedRangeStdArgs&);
+void mark_nonfinite(Stream, const MarkNonfiniteArgs&);
 void scale_channels(Stream, const ScaleChannelsArgs&);
 void clamp(Stream, const ClampArgs&);
 void normalize(Stream, const NormalizeArgs&);

@@ -1,6 +1,7 @@
-// The C API's contract beyond numerics (those are g4j_smoke's): status codes, last-error texts
-// that name the op and the argument, argument validation, memory accounting, thread-local
-// errors, 2-D copies. Runs on any machine: CUDA-specific expectations follow the device count.
+// The C API's contract beyond numerics (those are g4j_smoke's): status codes, error texts that
+// name the op and the argument (per call, by the id in the code, and per thread), argument
+// validation, memory accounting, 2-D copies. Runs on any machine: CUDA-specific expectations
+// follow the device count.
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -26,19 +27,31 @@ void check(bool ok, const char* what, int line) {
 }
 #define CHECK(cond) check((cond), #cond, __LINE__)
 
-// `status` must equal `want` and the last error must contain every fragment.
+// The text of the failure `code` identifies, read through its id.
+std::string message_of(int code) {
+  char buf[512];
+  const size_t n = g4j_error_message(code, buf, sizeof buf);
+  if (n < sizeof buf) return buf;
+  std::vector<char> big(n + 1);
+  g4j_error_message(code, big.data(), big.size());
+  return big.data();
+}
+
+// `status`'s status part must equal `want`, its text (by id) must contain every fragment and be
+// the thread's last error too.
 void expect_error(int status, int want, std::initializer_list<const char*> fragments,
                   const char* call, int line) {
-  const std::string text = g4j_last_error();
-  bool ok = status == want;
+  const std::string text = message_of(status);
+  bool ok = G4J_STATUS_OF(status) == want && text == g4j_last_error() && (status >> 8) != 0;
   for (const char* f : fragments) ok = ok && text.find(f) != std::string::npos;
   if (ok) {
     ++g_passed;
     return;
   }
   ++g_failed;
-  std::printf("FAIL line %d: %s\n  status %d (want %d), last error \"%s\", want it to contain:",
-              line, call, status, want, text.c_str());
+  std::printf("FAIL line %d: %s\n  code %d = status %d (want %d), error \"%s\" (last error "
+              "\"%s\"), want it to contain:",
+              line, call, status, G4J_STATUS_OF(status), want, text.c_str(), g4j_last_error());
   for (const char* f : fragments) std::printf(" \"%s\"", f);
   std::printf("\n");
 }
@@ -468,6 +481,71 @@ void test_thread_local_error(g4j_stream* s) {
   CHECK(std::string(g4j_last_error()).find("-11") != std::string::npos);
 }
 
+// A failure's text belongs to its code, not to a thread: readable from another thread, after
+// other failures, and still distinct when many threads fail at once.
+void test_error_by_code(g4j_stream* s) {
+  const int code = g4j_silu(s, G4J_F32, -31, nullptr, nullptr);
+  CHECK(G4J_STATUS_OF(code) == kInvalid && (code >> 8) != 0);
+  std::string seen_elsewhere;
+  std::thread reader([&] { seen_elsewhere = message_of(code); });
+  reader.join();
+  CHECK(seen_elsewhere.find("g4j_silu") != std::string::npos);
+  CHECK(seen_elsewhere.find("-31") != std::string::npos);
+  g4j_fill(s, G4J_F32, -32, 0.0f, nullptr);  // a later failure on this thread
+  CHECK(message_of(code).find("-31") != std::string::npos);
+  CHECK(std::string(g4j_last_error()).find("-32") != std::string::npos);
+
+  // 8 threads x 100 failures, each naming its own n; every code must give back its own text.
+  std::vector<std::thread> threads;
+  std::vector<int> wrong(8, 0);
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 100; ++i) {
+        const int n = -(1000 * (t + 1) + i);
+        const int c = g4j_fill(s, G4J_F32, n, 0.0f, nullptr);
+        const std::string want = "got " + std::to_string(n);
+        if (G4J_STATUS_OF(c) != kInvalid || message_of(c).find(want) == std::string::npos) ++wrong[t];
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (int t = 0; t < 8; ++t) CHECK(wrong[t] == 0);
+
+  // The library keeps the last 1024 texts; an older code says so instead of showing another's.
+  for (int i = 0; i < 1100; ++i) g4j_fill(s, G4J_F32, -1, 0.0f, nullptr);
+  const std::string old = message_of(code);
+  CHECK(old.find("no longer kept") != std::string::npos);
+  CHECK(message_of(G4J_OK).empty());
+  CHECK(message_of(G4J_ERR_INVALID_ARGUMENT).empty());  // a bare status carries no id
+  char tiny[4];
+  const size_t full = g4j_error_message(g4j_fill(s, G4J_F32, -5, 0.0f, nullptr), tiny, sizeof tiny);
+  CHECK(full > 3 && std::strlen(tiny) == 3);  // truncated, terminated, full length returned
+  CHECK(g4j_error_message(code, nullptr, 0) > 0);
+}
+
+// g4j_mark_nonfinite's argument checks (its results are g4j_smoke's): any dtype on the CPU.
+void test_mark_nonfinite_arguments(g4j_stream* s) {
+  float x[6] = {1, 2, 3, 4, 5, 6};
+  float steps[2] = {-1, -1};
+  uint16_t half[6] = {0, 0, 0, 0, 0x7c00, 0};  // +inf in F16 in sample 1
+  EXPECT_OK(g4j_mark_nonfinite(s, G4J_F16, 2, 3, half, 4, steps));
+  CHECK(steps[0] == -1.0f && steps[1] == 4.0f);
+  EXPECT_OK(g4j_mark_nonfinite(s, G4J_F32, 0, 3, nullptr, 0, nullptr));
+  EXPECT_OK(g4j_mark_nonfinite(s, G4J_F32, 2, 0, nullptr, 0, steps));
+  EXPECT_ERROR(g4j_mark_nonfinite(s, G4J_F32, 2, 3, nullptr, 0, steps), kInvalid,
+               "g4j_mark_nonfinite", "'x'");
+  EXPECT_ERROR(g4j_mark_nonfinite(s, G4J_F32, 2, 3, x, 0, nullptr), kInvalid,
+               "g4j_mark_nonfinite", "first_step");
+  EXPECT_ERROR(g4j_mark_nonfinite(s, G4J_F32, -1, 3, x, 0, steps), kInvalid, "batch", "-1");
+  EXPECT_ERROR(g4j_mark_nonfinite(s, G4J_F32, 2, -3, x, 0, steps), kInvalid, "per_sample");
+  EXPECT_ERROR(g4j_mark_nonfinite(s, G4J_F32, 2, 3, x, -2, steps), kInvalid, "step", "-2");
+  EXPECT_ERROR(g4j_mark_nonfinite(s, 9, 2, 3, x, 0, steps), kInvalid, "dtype", "9");
+  EXPECT_ERROR(g4j_mark_nonfinite(s, G4J_F32, 1, 2, x, 0, x), kInvalid, "alias");
+  EXPECT_ERROR(g4j_mark_nonfinite(s, G4J_F32, int64_t(1) << 62, 8, x, 0, steps), kInvalid,
+               "overflow");
+  EXPECT_ERROR(g4j_mark_nonfinite(nullptr, G4J_F32, 1, 1, x, 0, steps), kInvalid, "stream");
+}
+
 }  // namespace
 
 int main() {
@@ -486,6 +564,8 @@ int main() {
   test_dtypes_and_layouts(cpu, scratch);
   test_empty(cpu);
   test_thread_local_error(cpu);
+  test_error_by_code(cpu);
+  test_mark_nonfinite_arguments(cpu);
   g4j_stream_destroy(cpu);
   std::printf("%d passed, %d failed\n", g_passed, g_failed);
   return g_failed == 0 ? 0 : 1;

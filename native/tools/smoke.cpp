@@ -60,10 +60,20 @@ const char* status_name(int status) {
   return status >= 0 && status <= 6 ? names[status] : "unknown status";
 }
 
-void api(int status, const char* call) {
-  if (status == G4J_OK) return;
+std::string message_of(int code) {
+  std::vector<char> buf(512);
+  const size_t n = g4j_error_message(code, buf.data(), buf.size());
+  if (n >= buf.size()) {
+    buf.resize(n + 1);
+    g4j_error_message(code, buf.data(), buf.size());
+  }
+  return buf.data();
+}
+
+void api(int code, const char* call) {
+  if (code == G4J_OK) return;
   const std::string name(call, std::strcspn(call, "("));
-  throw ApiError{name + " returned " + status_name(status) + ": " + g4j_last_error()};
+  throw ApiError{name + " returned " + status_name(G4J_STATUS_OF(code)) + ": " + message_of(code)};
 }
 #define API(call) api((call), #call)
 
@@ -1124,6 +1134,96 @@ void randn_contract(const Backend& be, int dtype, Summary* sum) {
   }
 }
 
+// ---- the non-finite watch --------------------------------------------------------------------
+
+// g4j_mark_nonfinite on random samples, some holding NaN, +inf or -inf at the first, the last
+// (the masked tail of a block) or a random element, beside finite extremes (FLT_MAX, denormals,
+// -0) that must not count. The reference tests the values the op sees (the inputs rounded to
+// `dtype`, so a value that overflows F16 counts there) in float64. first_step is in/out: it
+// starts as a mix of -1 (unmarked), earlier steps and NaN poison, and every entry is compared
+// exactly (NaN must stay NaN: the op must not touch marked or poisoned entries).
+void nonfinite_contract(const Backend& be, int dtype, const Options& opt, Summary* sum) {
+  struct Shape {
+    int64_t batch, per_sample;
+  };
+  // 9001: three CUDA blocks per sample and a masked tail in the last
+  std::vector<Shape> shapes = {{1, 1}, {3, 1001}, {64, 7}, {3, 9001}, {2, 3 * 64 * 64 + 5}};
+  if (!opt.quick) shapes.push_back({5, 70001});        // several blocks and chunks per sample
+  if (!opt.quick) shapes.push_back({1, 3 * 1048576 + 3});  // one big tensor (a weight at load)
+  std::mt19937_64 eng(opt.seed ^ 0x6e6f6e66696e6974ULL);
+  for (const Shape& sh : shapes) {
+    ++sum->cases;
+    const std::string shape = fmt("batch=%lld per_sample=%lld", (long long)sh.batch,
+                                  (long long)sh.per_sample);
+    try {
+      const int64_t n = sh.batch * sh.per_sample;
+      std::normal_distribution<double> normal(0.0, 1.0);
+      std::vector<float> x(n);
+      for (float& v : x) v = float(normal(eng));
+      const float specials[] = {NAN, INFINITY, -INFINITY};
+      const float finite_extremes[] = {3.4e38f, -3.4e38f, 1e-40f, -0.0f, 65504.0f};
+      std::uniform_int_distribution<int64_t> pos(0, sh.per_sample - 1);
+      for (int64_t b = 0; b < sh.batch; ++b) {
+        float* sample = x.data() + b * sh.per_sample;
+        sample[pos(eng)] = finite_extremes[eng() % 5];
+        if (eng() % 2 == 0) continue;  // about half the samples stay finite (in F32)
+        const int64_t where[] = {0, sh.per_sample - 1, pos(eng)};
+        sample[where[eng() % 3]] = specials[eng() % 3];
+      }
+      std::vector<float> rounded;
+      DevPtr xb = upload(be, dtype, x, &rounded);
+      std::vector<float> steps(sh.batch);
+      for (float& f : steps) {
+        const uint64_t r = eng() % 5;
+        f = r < 3 ? -1.0f : r == 3 ? float(eng() % 7) : NAN;
+      }
+      DevBuf sb(be.stream, sh.batch * 4);
+      API(g4j_memcpy(be.stream, sb.get(), steps.data(), sh.batch * 4));
+      const int32_t step = 7;
+      auto t0 = std::chrono::steady_clock::now();
+      API(g4j_mark_nonfinite(be.stream, dtype, sh.batch, sh.per_sample, xb->get(), step,
+                             static_cast<float*>(sb.get())));
+      API(g4j_stream_synchronize(be.stream));
+      const double ms =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      // A second call at a later step changes nothing: every bad sample is marked already.
+      API(g4j_mark_nonfinite(be.stream, dtype, sh.batch, sh.per_sample, xb->get(), step + 2,
+                             static_cast<float*>(sb.get())));
+      std::vector<float> got(sh.batch);
+      API(g4j_memcpy(be.stream, got.data(), sb.get(), sh.batch * 4));
+      API(g4j_stream_synchronize(be.stream));
+      int64_t bad = 0, marked = 0;
+      std::string first_bad;
+      for (int64_t b = 0; b < sh.batch; ++b) {
+        bool nonfinite = false;
+        for (int64_t i = 0; i < sh.per_sample; ++i)
+          nonfinite = nonfinite || !std::isfinite(double(rounded[b * sh.per_sample + i]));
+        const double init = steps[b];
+        const double want = nonfinite && init < 0 ? double(step) : init;
+        const bool ok = std::isnan(want) ? std::isnan(got[b]) : double(got[b]) == want;
+        marked += nonfinite && init < 0;
+        if (!ok && bad++ == 0)
+          first_bad = fmt("    first_step[%lld]: got %g, expected %g (started at %g, sample %s)",
+                          (long long)b, got[b], want, init, nonfinite ? "non-finite" : "finite");
+      }
+      const std::string result =
+          bad == 0 ? fmt("ok (%lld of %lld marked)", (long long)marked, (long long)sh.batch)
+                   : fmt("FAIL (%lld of %lld entries)", (long long)bad, (long long)sh.batch);
+      const double gbs = double(n) * dtype_size(dtype) / (ms * 1e6);
+      std::printf("%-20s %-5s %-4s %-50s %10s %10s %8s %9.4f %11.1f GB/s  %s\n", "mark_nonfinite",
+                  be.name.c_str(), dtype_name(dtype), shape.c_str(), "-", "-", "-", ms, gbs,
+                  result.c_str());
+      if (!first_bad.empty()) std::printf("%s\n", first_bad.c_str());
+      std::fflush(stdout);
+      if (bad != 0 || (marked == 0 && sh.batch > 8)) ++sum->failed;  // never vacuous
+    } catch (const ApiError& e) {
+      std::printf("%-20s %-5s %-4s %-50s API ERROR: %s\n", "mark_nonfinite", be.name.c_str(),
+                  dtype_name(dtype), shape.c_str(), e.what.c_str());
+      ++sum->api_errors;
+    }
+  }
+}
+
 bool parse(int argc, char** argv, Options* o) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -1257,6 +1357,12 @@ int main(int argc, char** argv) {
         randn_contract(backends[b], dt, &sum);
     }
   }
+  // Every dtype on every backend: the watch tests bit patterns, so the CPU takes F16/BF16 too.
+  for (size_t b = 0; b < backends.size(); ++b)
+    for (int dt : {G4J_F32, G4J_F16, G4J_BF16})
+      if (std::string("mark_nonfinite").find(opt.only) != std::string::npos &&
+          !backends[b].vendor_ops_only)
+        nonfinite_contract(backends[b], dt, opt, &sum);
 
   if (gpu != nullptr) {
     // Which path the CUDA conv2d and gemm cases actually took (the vendor path falls back to the

@@ -35,6 +35,7 @@ void group_norm_backward(Stream, const GroupNormBackwardArgs&) { not_built(); }
 void attention_backward(Stream, const AttentionBackwardArgs&) { not_built(); }
 void avg_pool2x2_backward(Stream, const AvgPoolBackwardArgs&) { not_built(); }
 void learned_range_std(Stream, const LearnedRangeStdArgs&) { not_built(); }
+void mark_nonfinite(Stream, const MarkNonfiniteArgs&) { not_built(); }
 void scale_channels(Stream, const ScaleChannelsArgs&) { not_built(); }
 void clamp(Stream, const ClampArgs&) { not_built(); }
 void normalize(Stream, const NormalizeArgs&) { not_built(); }

@@ -56,7 +56,7 @@ int main(int argc, char** argv) {
                 (long long)counts[1], (long long)counts[2], (long long)counts[3]);
     ok = false;
   }
-  if (g4j_cuda_path_counts(nullptr) != G4J_ERR_INVALID_ARGUMENT) {
+  if (G4J_STATUS_OF(g4j_cuda_path_counts(nullptr)) != G4J_ERR_INVALID_ARGUMENT) {
     std::printf("FAIL: g4j_cuda_path_counts(NULL) accepted\n");
     ok = false;
   }

@@ -23,14 +23,23 @@ public class guidance4j_h extends guidance4j_h$shared {
     static final SymbolLookup SYMBOL_LOOKUP = SymbolLookup.loaderLookup()
             .or(Linker.nativeLinker().defaultLookup());
 
-    private static final int G4J_API_VERSION = (int)1L;
+    private static final int G4J_API_VERSION = (int)2L;
     /**
      * {@snippet lang=c :
-     * #define G4J_API_VERSION 1
+     * #define G4J_API_VERSION 2
      * }
      */
     public static int G4J_API_VERSION() {
         return G4J_API_VERSION;
+    }
+    private static final int G4J_STATUS_MASK = (int)255L;
+    /**
+     * {@snippet lang=c :
+     * #define G4J_STATUS_MASK 255
+     * }
+     */
+    public static int G4J_STATUS_MASK() {
+        return G4J_STATUS_MASK;
     }
     private static final int G4J_OK = (int)0L;
     /**
@@ -121,6 +130,68 @@ public class guidance4j_h extends guidance4j_h$shared {
      */
     public static int G4J_BF16() {
         return G4J_BF16;
+    }
+
+    private static class g4j_error_message {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            guidance4j_h.C_LONG,
+            guidance4j_h.C_INT,
+            guidance4j_h.C_POINTER,
+            guidance4j_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_error_message");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * size_t g4j_error_message(int code, char *buf, size_t cap)
+     * }
+     */
+    public static FunctionDescriptor g4j_error_message$descriptor() {
+        return g4j_error_message.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * size_t g4j_error_message(int code, char *buf, size_t cap)
+     * }
+     */
+    public static MethodHandle g4j_error_message$handle() {
+        return g4j_error_message.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * size_t g4j_error_message(int code, char *buf, size_t cap)
+     * }
+     */
+    public static MemorySegment g4j_error_message$address() {
+        return g4j_error_message.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * size_t g4j_error_message(int code, char *buf, size_t cap)
+     * }
+     */
+    public static long g4j_error_message(int code, MemorySegment buf, long cap) {
+        var mh$ = g4j_error_message.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("g4j_error_message", code, buf, cap);
+            }
+            return (long)mh$.invokeExact(code, buf, cap);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
     }
 
     private static class g4j_last_error {
@@ -3083,6 +3154,72 @@ public class guidance4j_h extends guidance4j_h$shared {
                 traceDowncall("g4j_avg_pool2x2_backward", stream, dtype, planes, height, width, dy, dx);
             }
             return (int)mh$.invokeExact(stream, dtype, planes, height, width, dy, dx);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class g4j_mark_nonfinite {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            guidance4j_h.C_INT,
+            guidance4j_h.C_POINTER,
+            guidance4j_h.C_INT,
+            guidance4j_h.C_LONG,
+            guidance4j_h.C_LONG,
+            guidance4j_h.C_POINTER,
+            guidance4j_h.C_INT,
+            guidance4j_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_mark_nonfinite");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int g4j_mark_nonfinite(g4j_stream *stream, int dtype, int64_t batch, int64_t per_sample, const void *x, int32_t step, float *first_step)
+     * }
+     */
+    public static FunctionDescriptor g4j_mark_nonfinite$descriptor() {
+        return g4j_mark_nonfinite.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int g4j_mark_nonfinite(g4j_stream *stream, int dtype, int64_t batch, int64_t per_sample, const void *x, int32_t step, float *first_step)
+     * }
+     */
+    public static MethodHandle g4j_mark_nonfinite$handle() {
+        return g4j_mark_nonfinite.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int g4j_mark_nonfinite(g4j_stream *stream, int dtype, int64_t batch, int64_t per_sample, const void *x, int32_t step, float *first_step)
+     * }
+     */
+    public static MemorySegment g4j_mark_nonfinite$address() {
+        return g4j_mark_nonfinite.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int g4j_mark_nonfinite(g4j_stream *stream, int dtype, int64_t batch, int64_t per_sample, const void *x, int32_t step, float *first_step)
+     * }
+     */
+    public static int g4j_mark_nonfinite(MemorySegment stream, int dtype, long batch, long per_sample, MemorySegment x, int step, MemorySegment first_step) {
+        var mh$ = g4j_mark_nonfinite.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("g4j_mark_nonfinite", stream, dtype, batch, per_sample, x, step, first_step);
+            }
+            return (int)mh$.invokeExact(stream, dtype, batch, per_sample, x, step, first_step);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

@@ -78,10 +78,12 @@ public final class Cli {
       return a.getFile() + ": permission denied"; // its own message is the bare path
     }
     if (e instanceof OutOfMemoryError) {
-      return "out of Java heap memory (" + e.getMessage() + "): use a smaller --n, or raise -Xmx through G4J_JAVA_OPTS";
+      // outputs stream, so the heap need not grow with --n: only a PNG grid is held whole
+      return "out of Java heap memory (" + e.getMessage() + "): raise -Xmx through G4J_JAVA_OPTS";
     }
     if (e instanceof OutOfDeviceMemoryException) {
-      return e.getMessage() + " (try a smaller --batch)";
+      // sampling adds its --batch advice where a batch was running (CommandFailure)
+      return e.getMessage() + " (the model and one batch must fit in the device's memory)";
     }
     if (e instanceof CancellationException) {
       return "cancelled: " + e.getMessage();

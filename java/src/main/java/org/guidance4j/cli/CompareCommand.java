@@ -1,15 +1,16 @@
 package org.guidance4j.cli;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.guidance4j.core.DType;
 import org.guidance4j.core.Device;
+import org.guidance4j.core.OutOfDeviceMemoryException;
 import org.guidance4j.core.Tensor;
 import org.guidance4j.diffusion.Models;
 import org.guidance4j.diffusion.DiffusionModel;
 import org.guidance4j.guidance.Guidance;
+import org.guidance4j.image.GridCanvas;
 import org.guidance4j.image.Images;
 import org.guidance4j.nn.adm.AdmClassifier;
 import org.guidance4j.sampling.Sampler;
@@ -51,14 +52,11 @@ final class CompareCommand {
     if (!out.getFileName().toString().toLowerCase().endsWith(".png")) {
       throw new UsageException("--out must be a .png file, got " + out);
     }
-    if (out.toAbsolutePath().getParent() == null || !Files.isDirectory(out.toAbsolutePath().getParent())) {
-      throw new UsageException("--out " + out + ": the folder does not exist");
-    }
+    SampleOutput.of(out); // the folder exists, files can be created there, out is not a folder
     List<Row> rows = rows(o.string("rows"));
-    int perClass = o.integer("per-class");
-    if (perClass < 1) {
-      throw new UsageException("--per-class must be >= 1, got " + perClass);
-    }
+    int perClass = SamplingFlags.atLeastOne(o, "per-class");
+    SamplingFlags.validate(o);
+    int batch = SamplingFlags.batch(o);
     Device device = SamplingFlags.device(o);
     DType dtype = SamplingFlags.dtype(o, device);
     long seed = o.longValue("seed");
@@ -81,7 +79,13 @@ final class CompareCommand {
         labels[i] = classes[i / perClass];
       }
       long[] shape = model.sampleShape();
-      float[] all = new float[(int) (rows.size() * perRow * shape[0] * shape[1] * shape[2])];
+      long pixels = GridCanvas.pixels((long) rows.size() * perRow, (int) shape[1], (int) shape[2], perRow);
+      if (pixels > SampleOutput.MAX_GRID_PIXELS) {
+        throw new UsageException(
+            "--out " + out + ": " + rows.size() + " rows of " + perRow + " images would have " + pixels
+                + " pixels (the limit is " + SampleOutput.MAX_GRID_PIXELS + "): fewer --rows, --class or --per-class");
+      }
+      float[] all = new float[Math.toIntExact(rows.size() * perRow * shape[0] * shape[1] * shape[2])];
       List<String> names = new ArrayList<>();
       long start = System.nanoTime();
       for (int r = 0; r < rows.size(); r++) {
@@ -89,10 +93,13 @@ final class CompareCommand {
         Guidance g = SamplingFlags.guidance(o, row.method(), row.scale(), model, guide, classifier);
         System.err.println("row " + (r + 1) + "/" + rows.size() + ": " + g.describe());
         try (Tensor s =
-            SamplingRun.of(model).sampler(sampler).guidance(g).batch(o.integer("batch")).listener(new ProgressBar(System.err))
+            SamplingRun.of(model).sampler(sampler).guidance(g).batch(batch).listener(new ProgressBar(System.err))
                 .sample(perRow, model.numClasses() > 0 ? labels : null, seed)) {
           float[] d = s.toFloatArray();
           System.arraycopy(d, 0, all, r * d.length, d.length);
+        } catch (OutOfDeviceMemoryException e) {
+          throw new CommandFailure(
+              e.getMessage() + " (while sampling batches of " + batch + " on " + device + ": try a smaller --batch)", e);
         }
         names.add(row.label());
       }
@@ -119,7 +126,7 @@ final class CompareCommand {
       } catch (NumberFormatException e) {
         throw new UsageException("--rows: bad scale in '" + part + "'");
       }
-      rows.add(new Row(method, scale));
+      rows.add(new Row(method, SamplingFlags.checkScale("--rows '" + part.strip() + "'", scale)));
     }
     return rows;
   }
@@ -137,7 +144,7 @@ final class CompareCommand {
       return c;
     }
     List<Long> listed = new ArrayList<>();
-    SampleCommand.labels(o, model, 1, 0, listed);
+    SampleCommand.labels(o, model, 0, listed);
     return listed.stream().mapToLong(Long::longValue).toArray();
   }
 }

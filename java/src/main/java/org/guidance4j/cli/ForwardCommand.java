@@ -1,11 +1,13 @@
 package org.guidance4j.cli;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import org.guidance4j.core.DType;
 import org.guidance4j.core.Device;
+import org.guidance4j.core.NonFinite;
+import org.guidance4j.core.NonFiniteInputException;
 import org.guidance4j.core.Tensor;
+import org.guidance4j.io.ModelConfig;
 import org.guidance4j.io.ModelFiles;
 import org.guidance4j.io.Npy;
 import org.guidance4j.io.NpyArray;
@@ -43,19 +45,27 @@ final class ForwardCommand {
     }
     Path model = Path.of(o.required("model"));
     Path out = Path.of(o.required("out"));
+    if (!out.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".npy")) {
+      throw new UsageException("--out must be a .npy file, got " + out);
+    }
+    SampleOutput.of(out); // the folder exists and takes new files; out is not a folder
     Device device = SamplingFlags.device(o);
     DType dtype = SamplingFlags.dtype(o, device);
     int bench = o.integer("bench");
     if (bench < 0) {
       throw new UsageException("--bench must be >= 0, got " + bench);
     }
-    if (out.toAbsolutePath().getParent() == null || !Files.isDirectory(out.toAbsolutePath().getParent())) {
-      throw new UsageException("--out " + out + ": the folder does not exist");
+    o.required("x");
+    NpyArray x = InputFiles.npy(o, "x");
+    float[] xValues = x.toFloatArray();
+    long bad = NonFinite.firstIndex(xValues);
+    if (bad >= 0) {
+      throw new NonFiniteInputException("--x " + o.string("x"), x.shape(), bad, xValues[(int) bad]);
     }
-    NpyArray x = Npy.read(Path.of(o.required("x")));
-    String kind = ModelFiles.resolve(model).readConfig().kind();
+    ModelConfig config = ModelFiles.resolve(model).readConfig();
+    String kind = config.kind();
     boolean edm2 = Edm2Config.KIND.equals(kind);
-    long[] y = o.has("y") ? Npy.read(o.path("y")).toLongArray() : null;
+    long[] y = o.has("y") ? InputFiles.npy(o, "y").toLongArray() : null;
     float[] t;
     if (edm2) {
       if (!o.has("sigma")) {
@@ -64,15 +74,18 @@ final class ForwardCommand {
       if (o.has("t")) {
         throw new UsageException("forward: --t is for guided-diffusion models; an EDM2 model takes --sigma only");
       }
-      t = Npy.read(o.path("sigma")).toFloatArray();
+      t = InputFiles.npy(o, "sigma").toFloatArray();
       checkEdm2Inputs(model, x, t, y);
     } else {
       if (o.has("sigma")) {
         throw new UsageException("forward: --sigma is for EDM2 models; " + model + " is " + kind + ": give --t timesteps");
       }
-      t = toFloats(Npy.read(Path.of(o.required("t"))).toLongArray());
+      o.required("t");
+      long[] steps = InputFiles.npy(o, "t").toLongArray();
+      checkAdmInputs(config, x, steps, y, o.bool("grad"));
+      t = toFloats(steps);
     }
-    try (Tensor xt = Tensor.fromArray(device, x.toFloatArray(), x.shape())) {
+    try (Tensor xt = Tensor.fromArray(device, xValues, x.shape())) {
       Net net = load(kind, model, device, dtype, o.bool("grad"), y);
       try (net) {
         Tensor result = net.forward(xt, t, y);
@@ -95,6 +108,45 @@ final class ForwardCommand {
       }
     }
     return 0;
+  }
+
+  /**
+   * The inputs of a guided-diffusion network against its config, before it loads: x's shape,
+   * one timestep per sample inside the model's schedule [0, diffusion_steps), labels in range.
+   */
+  private static void checkAdmInputs(ModelConfig config, NpyArray x, long[] t, long[] y, boolean grad) {
+    AdmConfig c = AdmConfig.from(config);
+    long n = x.shape().length > 0 ? x.shape()[0] : 0;
+    long[] want = {n, c.inChannels(), c.imageSize(), c.imageSize()};
+    if (!Arrays.equals(x.shape(), want) || n == 0) {
+      throw new UsageException("forward: --x has shape " + Arrays.toString(x.shape()) + ", the model takes " + Arrays.toString(want));
+    }
+    if (t.length != n) {
+      throw new UsageException("forward: --t has " + t.length + " timesteps for " + n + " samples");
+    }
+    int steps = config.getInt("diffusion_steps", 1000);
+    for (long step : t) {
+      if (step < 0 || step >= steps) {
+        throw new UsageException(
+            "forward: --t timestep " + step + " is outside the model's schedule [0, " + steps + ") (diffusion_steps "
+                + steps + " in " + config.source() + ")");
+      }
+    }
+    if (y == null) {
+      return;
+    }
+    if (y.length != n) {
+      throw new UsageException("forward: --y has " + y.length + " labels for " + n + " samples");
+    }
+    long classes = AdmConfig.CLASSIFIER.equals(c.kind()) ? c.outChannels() : c.labelRows();
+    if (classes == 0) {
+      throw new UsageException("forward: " + config.source() + " describes an unconditional model: drop --y");
+    }
+    for (long label : y) {
+      if (label < 0 || label >= classes) {
+        throw new UsageException("forward: --y label " + label + " is outside [0, " + classes + ")");
+      }
+    }
   }
 
   private interface Net extends AutoCloseable {

@@ -3,12 +3,18 @@ package org.guidance4j.cli;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.TreeMap;
+import org.guidance4j.core.DType;
+import org.guidance4j.core.Device;
+import org.guidance4j.diffusion.AdmModel;
 import org.guidance4j.io.ModelConfig;
+import org.guidance4j.io.ModelConfigException;
 import org.guidance4j.io.ModelFiles;
 import org.guidance4j.io.SafetensorsEntry;
 import org.guidance4j.io.SafetensorsFile;
+import org.guidance4j.nn.adm.AdmClassifier;
 import org.guidance4j.nn.adm.AdmConfig;
 import org.guidance4j.nn.edm2.Edm2Config;
+import org.guidance4j.nn.edm2.Edm2Denoiser;
 
 /** `guidance4j info`: what a checkpoint holds and the architecture its config implies. */
 final class InfoCommand {
@@ -25,8 +31,10 @@ final class InfoCommand {
       System.out.print(o.help());
       return 0;
     }
-    ModelFiles files = ModelFiles.resolve(Path.of(o.required("model")));
+    Path model = Path.of(o.required("model"));
+    ModelFiles files = ModelFiles.resolve(model);
     ModelConfig config = files.readConfig();
+    loadOnce(model, config);
     try (SafetensorsFile f = files.openCheckpoint()) {
       long params = 0;
       Map<String, Long> dtypes = new TreeMap<>();
@@ -59,6 +67,23 @@ final class InfoCommand {
       System.out.println("config keys: " + config.asMap());
     }
     return 0;
+  }
+
+  /**
+   * Loads the model on the CPU as sample and forward would (every tensor present with its shape,
+   * finite weights, a config that builds), so that what follows is said of a model that loads:
+   * one that cannot fails here with the same error.
+   */
+  private static void loadOnce(Path model, ModelConfig config) throws Exception {
+    switch (config.kind()) {
+      case AdmConfig.UNET -> AdmModel.load(model, Device.cpu(), DType.F32).close();
+      case AdmConfig.CLASSIFIER -> AdmClassifier.load(model, Device.cpu(), DType.F32).close();
+      case Edm2Config.KIND -> Edm2Denoiser.load(model, Device.cpu(), DType.F32).close();
+      default ->
+          throw new ModelConfigException(
+              config.source(), "kind", "\"" + config.kind() + "\" is not a model guidance4j knows; expected \""
+                  + AdmConfig.UNET + "\", \"" + AdmConfig.CLASSIFIER + "\" or \"" + Edm2Config.KIND + "\"");
+    }
   }
 
   private static void describeEdm2(ModelConfig config, SafetensorsFile f) {

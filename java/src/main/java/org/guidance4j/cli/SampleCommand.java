@@ -2,15 +2,19 @@ package org.guidance4j.cli;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.function.LongUnaryOperator;
 import org.guidance4j.core.DType;
 import org.guidance4j.core.Device;
+import org.guidance4j.core.NonFinite;
+import org.guidance4j.core.NonFiniteInputException;
+import org.guidance4j.core.OutOfDeviceMemoryException;
 import org.guidance4j.core.Tensor;
 import org.guidance4j.diffusion.Models;
 import org.guidance4j.diffusion.DiffusionModel;
 import org.guidance4j.guidance.Guidance;
-import org.guidance4j.io.Npy;
 import org.guidance4j.io.NpyArray;
 import org.guidance4j.nn.adm.AdmClassifier;
 import org.guidance4j.sampling.Sampler;
@@ -42,54 +46,63 @@ final class SampleCommand {
     }
     Path modelPath = Path.of(o.required("model"));
     SampleOutput out = SampleOutput.of(o.path("out"));
-    int n = o.integer("n");
-    if (n < 1) {
-      throw new UsageException("--n must be >= 1, got " + n);
-    }
+    int n = SamplingFlags.atLeastOne(o, "n");
+    Integer columns = o.has("columns") ? SamplingFlags.atLeastOne(o, "columns") : null;
+    SamplingFlags.validate(o);
     String method = o.string("guidance");
     double scale = scale(o, method);
     Device device = SamplingFlags.device(o);
     DType dtype = SamplingFlags.dtype(o, device);
     long seed = o.longValue("seed");
-    int batch = o.integer("batch");
-    if (batch < 1) {
-      throw new UsageException("--batch must be >= 1, got " + batch);
-    }
+    int batch = SamplingFlags.batch(o);
+    NpyArray initNoise = o.has("init-noise") ? InputFiles.npy(o, "init-noise") : null;
     try (DiffusionModel model = Models.load(modelPath, device, dtype);
         DiffusionModel guide = o.has("guide-model") ? Models.load(o.path("guide-model"), device, dtype) : null;
         AdmClassifier classifier = o.has("classifier") ? AdmClassifier.load(o.path("classifier"), device, dtype) : null) {
       Sampler sampler = SamplingFlags.sampler(o, model);
       List<Long> listed = new ArrayList<>();
-      long[] labels = labels(o, model, n, seed, listed);
+      LongUnaryOperator labels = labels(o, model, seed, listed);
       Guidance guidance = SamplingFlags.guidance(o, method, scale, model, guide, classifier);
+      long[] shape = model.sampleShape();
+      int cols = columns != null ? columns : listed.isEmpty() || listed.size() > n ? (int) Math.ceil(Math.sqrt(n)) : listed.size();
+      out.checkCapacity(n, shape, cols);
       SamplingRun run = SamplingRun.of(model).sampler(sampler).guidance(guidance).batch(batch).listener(new ProgressBar(System.err));
       long start = System.nanoTime();
-      Tensor samples;
-      if (o.has("init-noise")) {
-        NpyArray noise = Npy.read(o.path("init-noise"));
-        long[] shape = model.sampleShape();
-        long[] want = {n, shape[0], shape[1], shape[2]};
-        if (!java.util.Arrays.equals(noise.shape(), want)) {
-          throw new UsageException(
-              "--init-noise " + o.string("init-noise") + ": shape " + java.util.Arrays.toString(noise.shape())
-                  + ", expected " + java.util.Arrays.toString(want) + " (--n, then the model's C, H, W)");
+      try (Tensor x = initNoise == null ? null : initialNoise(o, initNoise, n, shape);
+          SampleOutput.Writer writer = out.open(n, shape, cols)) {
+        if (x != null) {
+          run.initialNoise(x);
         }
-        try (Tensor x = Tensor.fromArray(Device.cpu(), noise.toFloatArray(), noise.shape())) {
-          samples = run.initialNoise(x).sample(n, labels, seed);
+        try {
+          run.stream(n, labels, seed, writer::accept);
+        } catch (OutOfDeviceMemoryException e) {
+          throw new CommandFailure(
+              e.getMessage() + " (while sampling batches of " + batch + " on " + device + ": try a smaller --batch)", e);
         }
-      } else {
-        samples = run.sample(n, labels, seed);
+        writer.commit();
       }
       double secs = (System.nanoTime() - start) / 1e9;
-      try (samples) {
-        int columns = o.has("columns") ? o.integer("columns") : listed.isEmpty() || listed.size() > n ? (int) Math.ceil(Math.sqrt(n)) : listed.size();
-        out.write(samples.toFloatArray(), samples.shape(), Math.max(1, columns));
-      }
       System.out.printf(
           "wrote %d images to %s in %.1f s (%.2f images/s) on %s; guidance %s, sampler %s%n",
           n, out.path(), secs, n / secs, describe(device), guidance.describe(), sampler.describe());
       return 0;
     }
+  }
+
+  /** --init-noise as a CPU tensor: the shape the run needs (a usage error otherwise), finite values only. */
+  private static Tensor initialNoise(Options o, NpyArray noise, int n, long[] shape) {
+    long[] want = {n, shape[0], shape[1], shape[2]};
+    if (!Arrays.equals(noise.shape(), want)) {
+      throw new UsageException(
+          "--init-noise " + o.string("init-noise") + ": shape " + Arrays.toString(noise.shape())
+              + ", expected " + Arrays.toString(want) + " (--n, then the model's C, H, W)");
+    }
+    float[] values = noise.toFloatArray();
+    long bad = NonFinite.firstIndex(values);
+    if (bad >= 0) {
+      throw new NonFiniteInputException("--init-noise " + o.string("init-noise"), noise.shape(), bad, values[(int) bad]);
+    }
+    return Tensor.fromArray(Device.cpu(), values, noise.shape());
   }
 
   static String describe(Device device) {
@@ -104,20 +117,21 @@ final class SampleCommand {
       if (!method.equals("cfg")) {
         throw new UsageException("--cfg-w is the weight of classifier-free guidance: use it with --guidance cfg");
       }
-      return 1 + o.number("cfg-w");
+      return 1 + SamplingFlags.checkScale("--cfg-w", o.number("cfg-w"));
     }
-    double s = o.has("scale") ? o.number("scale") : SamplingFlags.defaultScale(method);
-    if (s < 0) {
-      throw new UsageException("--scale must be >= 0, got " + s);
-    }
+    double s = o.has("scale") ? SamplingFlags.checkScale("--scale", o.number("scale")) : SamplingFlags.defaultScale(method);
     if (o.has("scale") && method.equals("none")) {
       throw new UsageException("--scale needs a guidance method: add --guidance cfg, auto or classifier");
     }
     return s;
   }
 
-  /** One label per sample: the --class list cycled, or seeded random classes. */
-  static long[] labels(Options o, DiffusionModel model, int n, long seed, List<Long> listed) {
+  /**
+   * The label of each sample, produced as the batches ask for them (nothing of size --n is held):
+   * the --class list cycled, or seeded random classes (a sequence, asked in order). Null for an
+   * unconditional model. The listed classes are added to {@code listed}.
+   */
+  static LongUnaryOperator labels(Options o, DiffusionModel model, long seed, List<Long> listed) {
     if (model.numClasses() == 0) {
       if (o.has("class")) {
         throw new UsageException("--class: this model is unconditional");
@@ -125,13 +139,21 @@ final class SampleCommand {
       return null;
     }
     String spec = o.string("class");
-    long[] labels = new long[n];
     if (spec.equals("random")) {
       SplittableRandom r = new SplittableRandom(seed);
-      for (int i = 0; i < n; i++) {
-        labels[i] = r.nextInt(model.numClasses());
-      }
-      return labels;
+      int classes = model.numClasses();
+      return new LongUnaryOperator() {
+        private long next;
+
+        @Override
+        public long applyAsLong(long i) {
+          if (i != next) {
+            throw new IllegalStateException("random labels are drawn in order: asked for " + i + ", next is " + next);
+          }
+          next++;
+          return r.nextInt(classes);
+        }
+      };
     }
     for (String p : spec.split(",")) {
       long c;
@@ -145,9 +167,7 @@ final class SampleCommand {
       }
       listed.add(c);
     }
-    for (int i = 0; i < n; i++) {
-      labels[i] = listed.get(i % listed.size());
-    }
-    return labels;
+    long[] cycle = listed.stream().mapToLong(Long::longValue).toArray();
+    return i -> cycle[(int) (i % cycle.length)];
   }
 }

@@ -43,6 +43,55 @@ final class SamplingFlags {
         .option("batch", "N", "samples per batch (bounds device memory)", "16");
   }
 
+  /**
+   * The range checks of the numeric flags `sample` and `compare` share, made before any model
+   * loads: a bad value is a usage error (exit code 2) naming the flag, the rule and the value.
+   */
+  static void validate(Options o) {
+    batch(o);
+    if (o.has("steps")) {
+      atLeastOne(o, "steps");
+    }
+    checkNumber(o, "eta", o.number("eta") >= 0, ">= 0");
+    double sigmaMin = o.number("sigma-min");
+    checkNumber(o, "sigma-min", sigmaMin > 0, "> 0");
+    checkNumber(o, "sigma-max", o.number("sigma-max") >= sigmaMin, ">= --sigma-min (" + sigmaMin + ")");
+    checkNumber(o, "rho", o.number("rho") > 0, "> 0");
+    checkNumber(o, "s-churn", o.number("s-churn") >= 0, ">= 0");
+    o.bool("clip-denoised");
+    if (o.has("interval")) {
+      interval(o);
+    }
+  }
+
+  /** --batch, >= 1. */
+  static int batch(Options o) {
+    return atLeastOne(o, "batch");
+  }
+
+  /** An integer flag that must be >= 1. */
+  static int atLeastOne(Options o, String name) {
+    int v = o.integer(name);
+    if (v < 1) {
+      throw new UsageException("--" + name + " must be >= 1, got " + v);
+    }
+    return v;
+  }
+
+  private static void checkNumber(Options o, String name, boolean ok, String rule) {
+    if (!ok) {
+      throw new UsageException("--" + name + " must be " + rule + ", got " + o.string(name));
+    }
+  }
+
+  /** A guidance weight from {@code where} (a flag, or a --rows entry): finite and >= 0, for every method. */
+  static double checkScale(String where, double scale) {
+    if (!(scale >= 0) || Double.isInfinite(scale)) {
+      throw new UsageException(where + ": the guidance scale must be finite and >= 0, got " + scale);
+    }
+    return scale;
+  }
+
   static Device device(Options o) {
     String d = o.string("device");
     try {
@@ -74,7 +123,13 @@ final class SamplingFlags {
           "--sampler " + name + " needs a model trained on a discrete schedule; this one is continuous-time (EDM2):"
               + " use heun or euler");
     }
-    Sampler sampler = sampler(o, name);
+    Sampler sampler;
+    try {
+      sampler = sampler(o, name);
+    } catch (IllegalArgumentException e) {
+      // what the library refuses of the flag values (validate() covers the ranges it knows)
+      throw new UsageException("--sampler " + name + ": " + e.getMessage());
+    }
     try {
       sampler.steps(model); // parses the respacing against the model's schedule now, not mid-run
     } catch (IllegalArgumentException e) {
@@ -177,15 +232,21 @@ final class SamplingFlags {
     if (!o.has("interval") || method.equals("none")) {
       return inner;
     }
+    double[] lohi = interval(o);
+    return new Interval(inner, new Unguided(model), lohi[0], lohi[1]);
+  }
+
+  /** --interval lo,hi with 0 <= lo < hi. */
+  static double[] interval(Options o) {
     List<Double> lohi = o.numbers("interval");
     if (lohi.size() != 2) {
       throw new UsageException("--interval takes two numbers lo,hi, got '" + o.string("interval") + "'");
     }
     double lo = lohi.get(0);
     double hi = lohi.get(1);
-    if (!(lo >= 0) || !(hi > lo)) {
-      throw new UsageException("--interval needs 0 <= lo < hi, got '" + o.string("interval") + "'");
+    if (!(lo >= 0) || !(hi > lo) || Double.isInfinite(hi)) {
+      throw new UsageException("--interval needs 0 <= lo < hi < infinity, got '" + o.string("interval") + "'");
     }
-    return new Interval(inner, new Unguided(model), lo, hi);
+    return new double[] {lo, hi};
   }
 }

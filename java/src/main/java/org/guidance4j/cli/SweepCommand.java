@@ -69,10 +69,8 @@ final class SweepCommand {
     if (n < 2) {
       throw new UsageException("--n must be >= 2 (a covariance needs two samples), got " + n);
     }
-    int batch = o.integer("batch");
-    if (batch < 1) {
-      throw new UsageException("--batch must be >= 1, got " + batch);
-    }
+    SamplingFlags.validate(o);
+    int batch = SamplingFlags.batch(o);
     List<Double> cfg = scales(o, "cfg-scales");
     List<Double> cls = scales(o, "classifier-scales");
     List<Double> auto = scales(o, "auto-scales");

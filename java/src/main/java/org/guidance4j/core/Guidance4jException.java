@@ -11,7 +11,8 @@ public abstract sealed class Guidance4jException extends RuntimeException
         UnsupportedOnDeviceException,
         CudaException,
         NativeInternalException,
-        LibraryLoadException {
+        LibraryLoadException,
+        NonFiniteException {
 
   private final String operation;
 

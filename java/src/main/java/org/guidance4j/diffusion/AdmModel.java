@@ -40,14 +40,50 @@ public final class AdmModel implements DiffusionModel {
   public static AdmModel load(Path model, Device device, DType dtype) throws IOException {
     var config = ModelFiles.resolve(model).readConfig();
     Prediction prediction = prediction(config);
-    BetaSchedule schedule = BetaSchedule.named(config.getString("noise_schedule", "linear"));
-    int steps = config.getInt("diffusion_steps", 1000);
+    BetaSchedule schedule = schedule(config);
+    int steps = diffusionSteps(config);
     DiscreteDiffusion d = new DiscreteDiffusion(schedule.betas(steps));
     // guided-diffusion's rescale_timesteps feeds the network t * 1000 / diffusion_steps
     float timeScale = config.getBoolean("rescale_timesteps", false) ? 1000f / steps : 1f;
     // sigma_small is an argument of guided-diffusion's create_gaussian_diffusion (false in its scripts)
     return new AdmModel(
         AdmUNet.load(model, device, dtype), d, config.getBoolean("sigma_small", false), prediction, timeScale);
+  }
+
+  /**
+   * Checks everything {@link #load} reads from {@code config} besides the checkpoint: the
+   * architecture, the diffusion (schedule, steps, prediction). A bad value is a
+   * {@link ModelConfigException} naming the key.
+   */
+  public static void validateConfig(ModelConfig config) {
+    AdmConfig.from(config);
+    if (AdmConfig.UNET.equals(config.kind())) {
+      prediction(config);
+      schedule(config);
+      diffusionSteps(config);
+      config.getBoolean("rescale_timesteps", false);
+      config.getBoolean("sigma_small", false);
+    }
+  }
+
+  /** Above this many training steps a config is surely wrong (guided-diffusion uses 1000 or 4000). */
+  static final int MAX_DIFFUSION_STEPS = 100_000;
+
+  static int diffusionSteps(ModelConfig config) {
+    int steps = config.getInt("diffusion_steps", 1000);
+    if (steps < 1 || steps > MAX_DIFFUSION_STEPS) {
+      throw new ModelConfigException(
+          config.source(), "diffusion_steps", "must be in [1, " + MAX_DIFFUSION_STEPS + "], got " + steps);
+    }
+    return steps;
+  }
+
+  static BetaSchedule schedule(ModelConfig config) {
+    try {
+      return BetaSchedule.named(config.getString("noise_schedule", "linear"));
+    } catch (IllegalArgumentException e) {
+      throw new ModelConfigException(config.source(), "noise_schedule", e.getMessage());
+    }
   }
 
   /**

@@ -1,16 +1,13 @@
 package org.guidance4j.image;
 
-import java.awt.Color;
-import java.awt.Font;
-import java.awt.Graphics2D;
-import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.file.Files;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import javax.imageio.ImageIO;
+import org.guidance4j.io.AtomicFiles;
 
 /**
  * Samples (N, C, H, W) in [-1, 1] to pictures: the pixel conversion of guided-diffusion's scripts
@@ -57,50 +54,32 @@ public final class Images {
    * @param shape (N, C, H, W)
    */
   public static BufferedImage grid(float[] data, long[] shape, int columns, List<String> rowLabels) {
-    int n = (int) shape[0];
-    int c = (int) shape[1];
-    int h = (int) shape[2];
-    int w = (int) shape[3];
-    int zoom = gridZoom(w);
-    int rows = (n + columns - 1) / columns;
-    int pad = 2;
-    int labelWidth = rowLabels == null ? 0 : 8 + 7 * rowLabels.stream().mapToInt(String::length).max().orElse(0);
-    int cw = w * zoom + pad;
-    int ch = h * zoom + pad;
-    BufferedImage out = new BufferedImage(labelWidth + columns * cw + pad, rows * ch + pad, BufferedImage.TYPE_INT_RGB);
-    Graphics2D g = out.createGraphics();
-    g.setColor(Color.WHITE);
-    g.fillRect(0, 0, out.getWidth(), out.getHeight());
-    g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
-    g.setFont(new Font(Font.MONOSPACED, Font.PLAIN, 12));
-    int per = c * h * w;
-    for (int i = 0; i < n; i++) {
-      int row = i / columns;
-      int col = i % columns;
-      g.drawImage(toImage(data, i * per, c, h, w, zoom), labelWidth + pad + col * cw, pad + row * ch, null);
+    GridCanvas canvas = new GridCanvas((int) shape[0], (int) shape[1], (int) shape[2], (int) shape[3], columns, rowLabels);
+    int per = (int) (shape[1] * shape[2] * shape[3]);
+    for (int i = 0; i < shape[0]; i++) {
+      canvas.draw(i, data, i * per);
     }
-    if (rowLabels != null) {
-      g.setColor(Color.BLACK);
-      for (int r = 0; r < rows && r < rowLabels.size(); r++) {
-        g.drawString(rowLabels.get(r), 4, pad + r * ch + ch / 2 + 4);
-      }
-    }
-    g.dispose();
-    return out;
+    return canvas.image();
   }
 
-  /** Writes a PNG through a temporary file in the same folder, renamed into place: never a partial file. */
-  public static void writePng(BufferedImage image, Path path) throws IOException {
-    Path abs = path.toAbsolutePath();
-    Path dir = abs.getParent();
-    Path tmp = Files.createTempFile(dir, "." + abs.getFileName(), ".tmp");
+  /** The PNG encoding of {@code image}. */
+  public static byte[] encodePng(BufferedImage image) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
     try {
-      if (!ImageIO.write(image, "png", tmp.toFile())) {
-        throw new IOException("no PNG writer available");
+      if (!ImageIO.write(image, "png", out)) {
+        throw new IllegalStateException("no PNG writer available in this JVM");
       }
-      Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } finally {
-      Files.deleteIfExists(tmp);
+    } catch (IOException e) {
+      throw new UncheckedIOException("encoding a PNG in memory", e); // a ByteArrayOutputStream does not fail
     }
+    return out.toByteArray();
+  }
+
+  /**
+   * Writes a PNG through a temporary file in the same folder, renamed into place: never a partial
+   * file, none left when the JVM is interrupted, and a failed write names the file and the reason.
+   */
+  public static void writePng(BufferedImage image, Path path) throws IOException {
+    AtomicFiles.write(path, encodePng(image));
   }
 }

@@ -34,6 +34,7 @@ public final class ModelConfig {
   /** Reads and parses {@code path} (a config.json). */
   public static ModelConfig read(Path path) throws IOException {
     String source = path.toString();
+    RegularFiles.require(path);
     long size = Files.size(path);
     if (size > Json.MAX_CHARS) {
       throw new ModelConfigException(

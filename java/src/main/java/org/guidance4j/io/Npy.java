@@ -32,6 +32,7 @@ public final class Npy {
 
   /** Maps {@code path} into {@code arena} (zero-copy): the array lives as long as the arena. */
   public static NpyArray read(Path path, Arena arena) throws IOException {
+    RegularFiles.require(path);
     try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
       MemorySegment mapping = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size(), arena);
       return parse(mapping, path.toString());
@@ -144,11 +145,15 @@ public final class Npy {
 
   /** Magic, version, header length and the header dict, padded as NumPy pads it. */
   private static byte[] preamble(NpyArray array) {
+    return preamble(array.dtype(), array.shape());
+  }
+
+  static byte[] preamble(NpyDType dtype, long[] shape) {
     String dict =
         "{'descr': '"
-            + array.dtype().descr()
+            + dtype.descr()
             + "', 'fortran_order': False, 'shape': "
-            + shapeText(array.shape())
+            + shapeText(shape)
             + ", }";
     // Version 1.0 unless the padded header outgrows its 16-bit length field.
     int major = 1;

@@ -19,8 +19,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>The layout: an 8-byte little-endian header length N, N bytes of UTF-8 JSON mapping each key to
  * {@code {"dtype", "shape", "data_offsets": [begin, end]}} (offsets relative to the data section
  * that follows the header) plus an optional {@code "__metadata__"} object of strings. Every field
- * is checked (see {@link SafetensorsHeader}); bytes of the data section no tensor covers are
- * allowed, as padding.
+ * is checked (see {@link SafetensorsHeader}), and the tensors' byte ranges must tile the data
+ * section exactly, as the format requires: no hole, no overlap, no trailing byte.
  *
  * <p>The mapping lives in a shared arena owned by this object, so entries can be read from any
  * thread until {@link #close()}, after which touching them throws {@link IllegalStateException}.
@@ -40,6 +40,7 @@ public final class SafetensorsFile implements AutoCloseable {
   /** Maps and validates the file at {@code path}; errors name the path. */
   public static SafetensorsFile open(Path path) throws IOException {
     String name = path.toString();
+    RegularFiles.require(path);
     Arena arena = Arena.ofShared();
     try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
       MemorySegment mapping = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size(), arena);

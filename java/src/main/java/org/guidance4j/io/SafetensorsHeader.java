@@ -82,7 +82,7 @@ record SafetensorsHeader(Map<String, SafetensorsEntry> entries, Map<String, Stri
               range.elementCount,
               data.asSlice(range.begin, range.end - range.begin)));
     }
-    checkOverlaps(ranges, name);
+    checkTiling(ranges, data.byteSize(), headerLength, name);
     return new SafetensorsHeader(Collections.unmodifiableMap(entries), metadata);
   }
 
@@ -201,23 +201,46 @@ record SafetensorsHeader(Map<String, SafetensorsEntry> entries, Map<String, Stri
     return out;
   }
 
-  private static void checkOverlaps(List<Range> ranges, String name) {
-    // Empty tensors occupy no bytes, so they may sit anywhere, even inside another's range.
+  /**
+   * The format's rule: the tensors' byte ranges, in order, tile the data section exactly, from 0
+   * to its last byte: no hole, no overlap, no trailing bytes. (A header length a few bytes short
+   * shifts every tensor and leaves trailing bytes; this is what finds it.) A zero-byte tensor has
+   * to sit where the previous one ends, as in the reference implementation.
+   */
+  private static void checkTiling(List<Range> ranges, long dataSize, long headerLength, String name) {
     List<Range> sorted =
         ranges.stream()
-            .filter(r -> r.end > r.begin)
-            .sorted(Comparator.comparingLong((Range r) -> r.begin))
+            .sorted(Comparator.comparingLong((Range r) -> r.begin).thenComparingLong(r -> r.end))
             .toList();
-    for (int i = 1; i < sorted.size(); i++) {
-      Range previous = sorted.get(i - 1);
-      Range current = sorted.get(i);
-      if (current.begin < previous.end) {
+    long covered = 0;
+    Range previous = null;
+    for (Range r : sorted) {
+      if (r.begin < covered) {
         throw new CheckpointFormatException(
             name,
-            current.key,
+            r.key,
             "data_offsets [%d, %d] overlap those of tensor '%s' [%d, %d]"
-                .formatted(current.begin, current.end, previous.key, previous.begin, previous.end));
+                .formatted(r.begin, r.end, previous.key, previous.begin, previous.end));
       }
+      if (r.begin > covered) {
+        throw new CheckpointFormatException(
+            name,
+            r.key,
+            "data_offsets [%d, %d] leave bytes [%d, %d) of the data section to no tensor (%s);"
+                    .formatted(r.begin, r.end, covered, r.begin,
+                        previous == null ? "the first tensor must start at 0" : "after tensor '" + previous.key + "'")
+                + " the tensors must cover it without holes");
+      }
+      covered = r.end;
+      previous = r;
+    }
+    if (covered != dataSize) {
+      throw new CheckpointFormatException(
+          name,
+          null,
+          "the data section after the " + headerLength + "-byte header is " + dataSize + " bytes but the tensors cover "
+              + covered + ": " + (dataSize - covered) + " trailing byte" + (dataSize - covered == 1 ? "" : "s")
+              + " (a wrong header length, or bytes appended to the file?)");
     }
   }
 

@@ -9,6 +9,8 @@ import java.util.Set;
 import java.util.TreeSet;
 import org.guidance4j.core.DType;
 import org.guidance4j.core.Device;
+import org.guidance4j.core.NonFinite;
+import org.guidance4j.core.NonFiniteWeightException;
 import org.guidance4j.core.Tensor;
 import org.guidance4j.io.SafetensorsEntry;
 import org.guidance4j.io.SafetensorsFile;
@@ -20,6 +22,12 @@ import org.guidance4j.io.SafetensorsFile;
  *
  * <p>On the CPU an F32 tensor is a zero-copy view of the memory-mapped file (the file must stay
  * open as long as the network); other dtypes and devices get one converted copy per tensor.
+ *
+ * <p>Every tensor is checked for NaNs and infinities as it is taken (one pass of the CPU backend
+ * over the mapped bytes, see benchmarks/RESULTS.md for its cost next to reading the file), and
+ * again after a conversion to a narrower compute dtype, which can overflow: a bad weight is a
+ * {@link NonFiniteWeightException} naming the key and the first bad element, at load time rather
+ * than as NaN samples later.
  */
 public final class Weights {
   private final SafetensorsFile file;
@@ -114,6 +122,12 @@ public final class Weights {
       host = Tensor.empty(Device.cpu(), stored, shape);
       MemorySegment.copy(data, 0, host.segment(), 0, data.byteSize());
     }
+    try {
+      requireFinite(e, host, "");
+    } catch (RuntimeException failure) {
+      host.close();
+      throw failure;
+    }
     if (stored == dtype && device.isCpu()) {
       return host;
     }
@@ -123,8 +137,22 @@ public final class Weights {
         return onDevice;
       }
       try (Tensor toClose = onDevice == host ? null : onDevice) {
-        return onDevice.to(dtype);
+        Tensor converted = onDevice.to(dtype);
+        try {
+          requireFinite(e, converted, " after conversion from " + stored + " to " + dtype + " (outside its range)");
+          return converted;
+        } catch (RuntimeException failure) {
+          converted.close();
+          throw failure;
+        }
       }
+    }
+  }
+
+  private void requireFinite(SafetensorsEntry e, Tensor t, String context) {
+    if (NonFinite.any(t)) {
+      long i = NonFinite.firstIndex(t);
+      throw new NonFiniteWeightException(file.name(), e.key(), e.shape(), i, NonFinite.valueAt(t, i), context);
     }
   }
 

@@ -128,7 +128,7 @@ public final class DiscreteSampler implements Sampler {
             applyClassifierGradient(x, g.gradient(), d, i, c, variance, std);
           }
         }
-        hook.afterStep(k + 1, steps);
+        hook.afterStep(k + 1, steps, x);
       }
       return x;
     } catch (RuntimeException e) {

@@ -67,7 +67,7 @@ public final class EdmSampler implements Sampler {
         }
         x.close();
         x = next;
-        hook.afterStep(i + 1, n);
+        hook.afterStep(i + 1, n, x);
       }
       return x;
     } catch (RuntimeException e) {

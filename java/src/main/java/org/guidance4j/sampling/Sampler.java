@@ -24,5 +24,14 @@ public interface Sampler {
   /** Called after every step; may throw to cancel. */
   interface StepHook {
     void afterStep(int step, int steps);
+
+    /**
+     * The form samplers call: {@code x} is the state after the step (the run watches it for NaNs
+     * and infinities on its device, so the error can name the step). A sampler that calls only
+     * the two-argument form is watched at its output alone.
+     */
+    default void afterStep(int step, int steps, Tensor x) {
+      afterStep(step, steps);
+    }
   }
 }

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.guidance4j.core.OutOfDeviceMemoryException;
+import org.guidance4j.io.CheckpointEdits;
 import org.guidance4j.io.Npy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -284,13 +285,15 @@ class CliErrorsTest {
   @Test
   void outOfDeviceMemoryMessage() {
     String m = Cli.message(new OutOfDeviceMemoryException("g4j_tensor_alloc", "cuda:0: cannot allocate 2048 MiB"));
-    assertTrue(m.contains("cannot allocate 2048 MiB") && m.contains("--batch"), m);
+    // where a batch was sampling, `sample` and `compare` add the --batch advice themselves
+    assertTrue(m.contains("cannot allocate 2048 MiB") && m.contains("one batch must fit") && !m.contains("--batch"), m);
   }
 
+  /** Outputs stream, so the heap does not grow with --n: the advice is the heap size, not a smaller --n. */
   @Test
   void outOfJavaHeapMessage() {
     String m = Cli.message(new OutOfMemoryError("Java heap space"));
-    assertTrue(m.contains("Java heap") && m.contains("--n"), m);
+    assertTrue(m.contains("Java heap") && m.contains("-Xmx") && !m.contains("--n"), m);
   }
 
   /** A denied write after sampling (a race with the check) names the file and the reason, not the bare path. */
@@ -315,5 +318,205 @@ class CliErrorsTest {
     // a temporary directory is created 0700; the renamed result must have a new folder's permissions
     Path plain = Files.createDirectory(tmp.resolve("plain"));
     assertEquals(Files.getPosixFilePermissions(plain), Files.getPosixFilePermissions(dir));
+  }
+
+  // ---- issue 14: no silent garbage -----------------------------------------------------------
+
+  /** A `forward` command line on the digits U-Net: inputs written to tmp, output into outDir. */
+  private String[] forward(long[] t, String... extra) throws IOException {
+    Path x = tmp.resolve("x.npy");
+    Path ts = tmp.resolve("t.npy");
+    Path y = tmp.resolve("y.npy");
+    float[] xs = new float[t.length * 3 * 16 * 16];
+    for (int i = 0; i < xs.length; i++) {
+      xs[i] = (i % 7) * 0.1f - 0.3f;
+    }
+    Npy.writeFloats(x, new long[] {t.length, 3, 16, 16}, xs);
+    Npy.writeLongs(ts, new long[] {t.length}, t);
+    Npy.writeLongs(y, new long[] {t.length}, new long[t.length]);
+    List<String> a = new ArrayList<>(List.of("forward", "--model", CliRun.model("digits-unet"), "--x", x.toString(),
+        "--t", ts.toString(), "--y", y.toString(), "--out", outDir.resolve("out.npy").toString()));
+    a.addAll(Arrays.asList(extra));
+    return a.toArray(String[]::new);
+  }
+
+  @Test
+  void aNaNWeightIsNamedAtLoad() throws IOException {
+    Path m = CliRun.copyModel("digits-unet", tmp);
+    CheckpointEdits.setElement(m.resolve("model.safetensors"), "time_embed.2.weight", 1234, Float.NaN);
+    fails(1, sample("--model", m.toString()), "model.safetensors", "time_embed.2.weight", "element 1234", "NaN");
+  }
+
+  @Test
+  void anInfiniteWeightIsNamedAtLoad() throws IOException {
+    Path m = CliRun.copyModel("digits-unet", tmp);
+    CheckpointEdits.setElement(m.resolve("model.safetensors"), "out.2.bias", 1, Float.NEGATIVE_INFINITY);
+    fails(1, sample("--model", m.toString()), "out.2.bias", "element 1", "-Infinity");
+  }
+
+  /** 3e38 is finite, so the checkpoint loads, but the first step overflows: the watch names the sample and the step. */
+  @Test
+  void aHugeWeightThatOverflowsIsFoundAtItsFirstStep() throws IOException {
+    Path m = CliRun.copyModel("digits-unet", tmp);
+    CheckpointEdits.setElement(m.resolve("model.safetensors"), "input_blocks.0.0.weight", 0, 3e38f);
+    CliRun r = fails(1, sample("--model", m.toString(), "--n", "3", "--batch", "2"), "sample 0", "non-finite", "step 1 of 2");
+    assertTrue(r.err().contains("(and 1 more sample of its batch)"), r.err());
+  }
+
+  @Test
+  void aHeaderLengthAFewBytesShortIsRefused() throws IOException {
+    for (int shorter = 1; shorter <= 3; shorter++) {
+      Path m = CliRun.copyModel("digits-unet", tmp.resolve("short" + shorter));
+      CheckpointEdits.shiftHeaderLength(m.resolve("model.safetensors"), -shorter);
+      fails(1, sample("--model", m.toString()), "model.safetensors", shorter + " trailing byte");
+    }
+  }
+
+  @Test
+  void initialNoiseWithANaN() throws IOException {
+    Path noise = tmp.resolve("noise.npy");
+    float[] values = new float[3 * 16 * 16];
+    values[300] = Float.NaN;
+    Npy.writeFloats(noise, new long[] {1, 3, 16, 16}, values);
+    fails(1, sample("--model", CliRun.model("digits-unet"), "--init-noise", noise.toString()),
+        "--init-noise " + noise, "element 300 [0, 1, 2, 12]", "NaN");
+  }
+
+  @Test
+  void channelMultThatIsNotNumbers() throws IOException {
+    Path m = CliRun.copyModel("digits-unet", tmp);
+    Path config = m.resolve("config.json");
+    Files.writeString(config, Files.readString(config).replace("\"channel_mult\": \"1,1\"", "\"channel_mult\": \"1,x\""));
+    fails(1, sample("--model", m.toString()), config.toString(), "channel_mult", "\"1,x\"", "'x' is not a number");
+  }
+
+  @Test
+  void negativeChannels() throws IOException {
+    Path m = CliRun.copyModel("digits-unet", tmp);
+    Path config = m.resolve("config.json");
+    Files.writeString(config, Files.readString(config).replace("\"num_channels\": 64", "\"num_channels\": -64"));
+    fails(1, sample("--model", m.toString()), config.toString(), "num_channels", ">= 1", "-64");
+  }
+
+  @Test
+  void absurdDiffusionSteps() throws IOException {
+    Path m = CliRun.copyModel("digits-unet", tmp);
+    Path config = m.resolve("config.json");
+    Files.writeString(config, Files.readString(config).replace("\"diffusion_steps\": 1000", "\"diffusion_steps\": 1000000000"));
+    CliRun r = fails(1, sample("--model", m.toString()), config.toString(), "diffusion_steps", "[1, 100000]", "1000000000");
+    assertFalse(r.err().contains("--n"), r.err());
+  }
+
+  @Test
+  void bogusClassifierPool() throws IOException {
+    Path c = CliRun.copyModel("digits-classifier", tmp);
+    Path config = c.resolve("config.json");
+    Files.writeString(config, Files.readString(config).replace("\"classifier_pool\": \"attention\"", "\"classifier_pool\": \"bogus\""));
+    fails(1, sample("--model", CliRun.model("digits-unet"), "--guidance", "classifier", "--classifier", c.toString()),
+        config.toString(), "classifier_pool", "\"bogus\"", "\"attention\"");
+  }
+
+  /** `info` loads what it describes: a model that cannot load fails there with forward's own error line. */
+  @Test
+  void infoFailsLikeForwardOnModelsThatCannotLoad() throws IOException {
+    Path missing = CliRun.copyModel("digits-unet", tmp.resolve("missing"));
+    CheckpointEdits.drop(missing.resolve("model.safetensors"), "out.2.bias");
+    Path wide = CliRun.copyModel("digits-unet", tmp.resolve("wide"));
+    Files.writeString(wide.resolve("config.json"),
+        Files.readString(wide.resolve("config.json")).replace("\"num_channels\": 64", "\"num_channels\": 128"));
+    Path negative = CliRun.copyModel("digits-unet", tmp.resolve("negative"));
+    Files.writeString(negative.resolve("config.json"),
+        Files.readString(negative.resolve("config.json")).replace("\"num_channels\": 64", "\"num_channels\": -64"));
+    Path nan = CliRun.copyModel("digits-unet", tmp.resolve("nan"));
+    CheckpointEdits.setElement(nan.resolve("model.safetensors"), "out.2.weight", 7, Float.NaN);
+    for (Path m : List.of(missing, wide, negative, nan)) {
+      CliRun info = fails(1, new String[] {"info", "--model", m.toString()}, m.toString());
+      CliRun fwd = CliRun.of(forward(new long[] {5}, "--model", m.toString()));
+      assertEquals(1, fwd.code(), fwd.err());
+      assertEquals(fwd.lines(), info.lines(), "info and forward fail alike on " + m);
+    }
+  }
+
+  @Test
+  void samplerFlagsOutOfRangeAreUsageErrors() {
+    String model = CliRun.model("digits-unet");
+    fails(2, sample("--model", model, "--eta", "-1"), "--eta", ">= 0", "-1");
+    fails(2, sample("--model", model, "--sampler", "heun", "--sigma-min", "0"), "--sigma-min", "> 0");
+    fails(2, sample("--model", model, "--sampler", "heun", "--sigma-max", "0.001"), "--sigma-max", ">= --sigma-min");
+    fails(2, sample("--model", model, "--sampler", "heun", "--rho", "0"), "--rho", "> 0");
+    fails(2, sample("--model", model, "--sampler", "heun", "--s-churn", "-2"), "--s-churn", ">= 0");
+    fails(2, sample("--model", model, "--batch", "0"), "--batch", ">= 1", "0");
+    fails(2, sample("--model", model, "--sampler", "heun", "--sigma-schedule", "logsnr", "--sigma-max", "1e30"), "--sampler heun");
+  }
+
+  @Test
+  void zeroColumns() {
+    fails(2, sample("--model", CliRun.model("digits-unet"), "--columns", "0"), "--columns", ">= 1", "0");
+  }
+
+  /** One rule for guidance scales in `sample` and `compare`. */
+  @Test
+  void negativeScaleInCompareRows() {
+    String out = outDir.resolve("c.png").toString();
+    fails(2, new String[] {"compare", "--model", CliRun.model("digits-unet"), "--rows", "none,cfg:-3", "--steps", "2",
+        "--device", "cpu", "--out", out}, "--rows 'cfg:-3'", ">= 0", "-3");
+    fails(2, sample("--model", CliRun.model("digits-unet"), "--guidance", "cfg", "--scale", "-5"), "--scale", ">= 0", "-5");
+  }
+
+  @Test
+  void outputWithAnotherExtension() {
+    fails(2, new String[] {"sample", "--model", CliRun.model("digits-unet"), "--n", "1", "--steps", "2", "--out",
+        outDir.resolve("c.jpg").toString()}, "--out", "'.jpg' is not an output type");
+  }
+
+  @Test
+  void aGridTooLargeToHoldIsRefusedUpFront() {
+    CliRun r = fails(2, new String[] {"sample", "--model", CliRun.model("digits-unet"), "--n", "10000000", "--batch", "1",
+        "--steps", "2", "--device", "cpu", "--out", out()}, "--out", "a grid of 10000000 images", ".npy or a folder");
+    assertFalse(r.err().contains("smaller --batch"), r.err());
+  }
+
+  @Test
+  void timestepsOutsideTheSchedule() throws IOException {
+    for (long t : new long[] {-1, 1000, 1L << 62}) {
+      fails(2, forward(new long[] {3, t}), "--t timestep " + t, "[0, 1000)", "diffusion_steps");
+    }
+    CliRun ok = CliRun.of(forward(new long[] {0, 999}));
+    assertEquals(0, ok.code(), ok.err());
+    Files.delete(outDir.resolve("out.npy"));
+  }
+
+  @Test
+  void forwardInputIsAFolder() throws IOException {
+    String[] args = forward(new long[] {3});
+    Path folder = Files.createDirectory(tmp.resolve("x-folder"));
+    args[Arrays.asList(args).indexOf("--x") + 1] = folder.toString();
+    fails(1, args, "--x " + folder, "is a folder, not a regular file");
+  }
+
+  /** A named pipe would block the reader forever; it is refused before it is opened. */
+  @Test
+  void forwardInputIsANamedPipe() throws Exception {
+    Path fifo = tmp.resolve("x.fifo");
+    Process mk = new ProcessBuilder("mkfifo", fifo.toString()).start();
+    assumeTrue(mk.waitFor() == 0, "mkfifo is not available");
+    String[] args = forward(new long[] {3});
+    args[Arrays.asList(args).indexOf("--x") + 1] = fifo.toString();
+    CliRun[] r = new CliRun[1];
+    org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(60), () -> {
+      r[0] = CliRun.of(args);
+    });
+    assertEquals(1, r[0].code(), r[0].err());
+    assertTrue(r[0].err().contains("--x " + fifo) && r[0].err().contains("named pipe"), r[0].err());
+  }
+
+  @Test
+  void forwardInputWithAnInfinity() throws IOException {
+    String[] args = forward(new long[] {3});
+    Path x = Path.of(args[Arrays.asList(args).indexOf("--x") + 1]);
+    float[] xs = new float[3 * 16 * 16];
+    xs[17] = Float.POSITIVE_INFINITY;
+    Npy.writeFloats(x, new long[] {1, 3, 16, 16}, xs);
+    fails(1, args, "--x " + x, "element 17", "+Infinity");
   }
 }

@@ -24,8 +24,9 @@ class StatusTest {
   void aNullOutputIsAnInvalidArgumentCarryingTheNativeText() {
     NativeLibrary.load();
     int status = guidance4j_h.g4j_fill(cpuStream(), DType.F32.code(), 16, 1f, MemorySegment.NULL);
-    String nativeText = Status.lastError();
-    assertEquals(guidance4j_h.G4J_ERR_INVALID_ARGUMENT(), status);
+    String nativeText = Status.message(status);
+    assertEquals(guidance4j_h.G4J_ERR_INVALID_ARGUMENT(), Status.statusOf(status));
+    assertEquals(nativeText, Status.lastError(), "the same text as this OS thread's last error");
     assertFalse(nativeText.isBlank(), "the library must explain the failure");
     InvalidArgumentException e =
         assertThrows(InvalidArgumentException.class, () -> Status.check(status, "g4j_fill"));

@@ -17,13 +17,14 @@ final class FuzzChecks {
 
   private FuzzChecks() {}
 
-  static void safetensors(byte[] data) {
+  /** @return whether the reader accepted the input (all its consistency checks passed) */
+  static boolean safetensors(byte[] data) {
     SafetensorsFile file;
     try {
       file = SafetensorsFile.parse(MemorySegment.ofArray(data), "fuzz.safetensors");
     } catch (CheckpointFormatException expected) {
       check(expected.getMessage().startsWith("fuzz.safetensors: "), "message lacks the file name");
-      return;
+      return false;
     }
     for (SafetensorsEntry e : file.entries()) {
       long bytes = e.data().byteSize();
@@ -46,15 +47,17 @@ final class FuzzChecks {
     for (String key : file.keys()) {
       check(file.get(key).key().equals(key), "get(key) returned another entry");
     }
+    return true;
   }
 
-  static void npy(byte[] data) {
+  /** @return whether the reader accepted the input */
+  static boolean npy(byte[] data) {
     NpyArray array;
     try {
       array = Npy.parse(MemorySegment.ofArray(data), "fuzz.npy");
     } catch (NpyFormatException expected) {
       check(expected.getMessage().startsWith("fuzz.npy: "), "message lacks the file name");
-      return;
+      return false;
     }
     long n = array.elementCount();
     check(
@@ -65,6 +68,37 @@ final class FuzzChecks {
         case FLOAT32, FLOAT64 -> check(array.toFloatArray().length == n, "toFloatArray length");
         case INT64 -> check(array.toLongArray().length == n, "toLongArray length");
       }
+    }
+    return true;
+  }
+
+  /**
+   * A config.json as loading reads it: JSON, a kind, the getters, then the architecture and
+   * diffusion it describes. Refusals are typed (JsonFormatException, ModelConfigException).
+   *
+   * @return whether a model of this config would get past its config (a known kind, every value valid)
+   */
+  static boolean modelConfig(byte[] data) {
+    String text = new String(data, StandardCharsets.UTF_8);
+    ModelConfig config;
+    try {
+      config = ModelConfig.parse(text, "fuzz.json");
+    } catch (ModelConfigException expected) {
+      check(expected.getMessage().startsWith("fuzz.json: "), "message lacks the file name");
+      return false;
+    }
+    try {
+      switch (config.kind()) {
+        case "adm_unet", "adm_classifier" -> org.guidance4j.diffusion.AdmModel.validateConfig(config);
+        case "edm2" -> org.guidance4j.nn.edm2.Edm2Config.from(config);
+        default -> {
+          return false; // loading refuses an unknown kind
+        }
+      }
+      return true;
+    } catch (ModelConfigException expected) {
+      check(expected.getMessage().startsWith("fuzz.json: "), "message lacks the file name");
+      return false;
     }
   }
 
@@ -87,9 +121,19 @@ final class FuzzChecks {
     }
   }
 
-  /** Every getter either returns or throws ModelConfigException. */
-  private static void config(String text) {
+  /**
+   * Every getter either returns or throws ModelConfigException, and so does reading the
+   * architecture and diffusion the config describes (what loading a model reads from it).
+   */
+  static void config(String text) {
     ModelConfig config = ModelConfig.parse(text, "fuzz.json");
+    tryGet(() -> {
+      switch (config.kind()) {
+        case "adm_unet", "adm_classifier" -> org.guidance4j.diffusion.AdmModel.validateConfig(config);
+        case "edm2" -> org.guidance4j.nn.edm2.Edm2Config.from(config);
+        default -> {}
+      }
+    });
     for (String key : config.keys()) {
       tryGet(() -> config.getInt(key, 0));
       tryGet(() -> config.getLong(key, 0));

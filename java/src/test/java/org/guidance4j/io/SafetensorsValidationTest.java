@@ -198,6 +198,35 @@ class SafetensorsValidationTest {
             "b",
             "data_offsets [0, 4] overlap those of tensor 'a' [0, 4]"),
         Arguments.of(
+            "hole",
+            header("{" + entry("a", "U8", "[2]", "[0,2]") + "," + entry("b", "U8", "[1]", "[4,5]") + "}", 5),
+            "b",
+            "data_offsets [4, 5] leave bytes [2, 4) of the data section to no tensor (after tensor 'a'); the tensors"
+                + " must cover it without holes"),
+        Arguments.of(
+            "hole-at-start",
+            header("{" + entry("a", "U8", "[2]", "[3,5]") + "}", 5),
+            "a",
+            "data_offsets [3, 5] leave bytes [0, 3) of the data section to no tensor (the first tensor must start at"
+                + " 0); the tensors must cover it without holes"),
+        Arguments.of(
+            "trailing",
+            header("{" + entry("a", "U8", "[2]", "[0,2]") + "}", 7),
+            null,
+            "the data section after the 53-byte header is 7 bytes but the tensors cover 2: 5 trailing bytes (a wrong"
+                + " header length, or bytes appended to the file?)"),
+        Arguments.of(
+            "no-tensors-but-data",
+            header("{}", 3),
+            null,
+            "the data section after the 2-byte header is 3 bytes but the tensors cover 0: 3 trailing bytes (a wrong"
+                + " header length, or bytes appended to the file?)"),
+        Arguments.of(
+            "empty-tensor-inside-another",
+            header("{" + entry("a", "F32", "[2]", "[0,8]") + "," + entry("e", "F32", "[0]", "[4,4]") + "}", 8),
+            "e",
+            "data_offsets [4, 4] overlap those of tensor 'a' [0, 8]"),
+        Arguments.of(
             "metadata-not-object",
             header("{\"__metadata__\":[]}", 0),
             null,
@@ -244,6 +273,25 @@ class SafetensorsValidationTest {
         assertThrows(CheckpointFormatException.class, () -> SafetensorsFile.open(path));
     assertTrue(e.getMessage().startsWith(path + ": "), e.getMessage());
     assertTrue(e.getMessage().endsWith(detail), e.getMessage());
+  }
+
+  /**
+   * A header length a few bytes short still parses (the JSON ends in padding spaces) but shifts
+   * every tensor: the trailing bytes it leaves are what gives it away.
+   */
+  @Test
+  void aHeaderLengthAFewBytesShortIsRefused() {
+    // the JSON ends in three padding spaces, as the writers pad headers to 8 bytes
+    String json = "{" + entry("w", "U8", "[4]", "[0,4]") + "}   ";
+    byte[] good = header(json, 4);
+    SafetensorsFile.parse(TestBytes.segment(good), "good").close();
+    for (int shorter = 1; shorter <= 3; shorter++) {
+      byte[] image = good.clone();
+      java.nio.ByteBuffer.wrap(image).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(0, json.length() - shorter);
+      CheckpointFormatException e =
+          assertThrows(CheckpointFormatException.class, () -> SafetensorsFile.parse(TestBytes.segment(image), "short"));
+      assertTrue(e.getMessage().contains(shorter + " trailing byte"), e.getMessage());
+    }
   }
 
   @Test

@@ -2,6 +2,7 @@ package org.guidance4j.nn.adm;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import org.guidance4j.io.ModelConfigException;
 import org.guidance4j.io.ModelFiles;
 import org.guidance4j.io.SafetensorsFile;
 
@@ -21,11 +22,15 @@ final class AdmCheckpoint {
     ModelFiles files = ModelFiles.resolve(model);
     AdmConfig c = AdmConfig.from(files.readConfig());
     if (!kind.equals(c.kind())) {
-      throw new IllegalArgumentException(files.config() + ": kind is " + c.kind() + ", expected " + kind);
+      throw new ModelConfigException(files.config().toString(), "kind", "is \"" + c.kind() + "\", expected \"" + kind + "\"");
     }
     SafetensorsFile f = files.openCheckpoint();
     try {
       return builder.build(c, f);
+    } catch (IllegalArgumentException e) {
+      f.close();
+      // a layer the config implies cannot exist (channels that GroupNorm32 or the heads cannot split)
+      throw new ModelConfigException(files.config().toString(), null, e.getMessage());
     } catch (RuntimeException e) {
       f.close();
       throw e;

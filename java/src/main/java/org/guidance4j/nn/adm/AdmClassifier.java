@@ -10,6 +10,7 @@ import org.guidance4j.core.Ops;
 import org.guidance4j.core.Tensor;
 import org.guidance4j.io.SafetensorsFile;
 import org.guidance4j.nn.GroupNorm32;
+import org.guidance4j.nn.UseGuard;
 import org.guidance4j.nn.Weights;
 
 /** guided-diffusion's noisy classifier (EncoderUNetModel with attention pooling): logits of x_t at t. */
@@ -21,11 +22,13 @@ public final class AdmClassifier implements AutoCloseable {
   private final AdmEncoder encoder;
   private final GroupNorm32 outNorm; // out.0
   private final AttentionPool2d pool; // out.2
+  private final UseGuard guard;
 
   private AdmClassifier(AdmConfig c, SafetensorsFile file, Device device, DType dtype) {
     this.config = c;
     this.file = file;
     this.weights = new Weights(file, device, dtype);
+    this.guard = new UseGuard("AdmClassifier " + file.name());
     this.timeEmbed = new TimeEmbed(weights, c.modelChannels());
     this.encoder = new AdmEncoder(weights, c);
     this.outNorm = GroupNorm32.load(weights, "out.0", encoder.channels);
@@ -48,12 +51,16 @@ public final class AdmClassifier implements AutoCloseable {
     return weights.device();
   }
 
-  /** x (N, 3, S, S), timesteps (N) -> logits (N, num_classes). */
+  /** x (N, 3, S, S), timesteps (N) -> logits (N, num_classes). Thread-safe, like every method here. */
   public Tensor forward(Tensor x, float[] timesteps) {
+    return guard.run(() -> forwardOpen(x, timesteps));
+  }
+
+  private Tensor forwardOpen(Tensor x, float[] timesteps) {
     checkInput(x, timesteps);
     if (x.dtype() != weights.dtype()) {
       try (Tensor converted = x.to(weights.dtype())) {
-        return forward(converted, timesteps);
+        return forwardOpen(converted, timesteps);
       }
     }
     try (Tensor a = trunk(x, timesteps)) {
@@ -79,10 +86,14 @@ public final class AdmClassifier implements AutoCloseable {
 
   /** x (N, 3, S, S), timesteps (N) -> {@link Outputs}, both in the weights' dtype. */
   public Outputs forwardWithFeatures(Tensor x, float[] timesteps) {
+    return guard.run(() -> forwardWithFeaturesOpen(x, timesteps));
+  }
+
+  private Outputs forwardWithFeaturesOpen(Tensor x, float[] timesteps) {
     checkInput(x, timesteps);
     if (x.dtype() != weights.dtype()) {
       try (Tensor converted = x.to(weights.dtype())) {
-        return forwardWithFeatures(converted, timesteps);
+        return forwardWithFeaturesOpen(converted, timesteps);
       }
     }
     try (Tensor a = trunk(x, timesteps)) {
@@ -140,6 +151,10 @@ public final class AdmClassifier implements AutoCloseable {
    * double.
    */
   public Tensor inputGradient(Tensor x, float[] timesteps, long[] y) {
+    return guard.run(() -> inputGradientOpen(x, timesteps, y));
+  }
+
+  private Tensor inputGradientOpen(Tensor x, float[] timesteps, long[] y) {
     long[] expected = {x.dim(0), config.inChannels(), config.imageSize(), config.imageSize()};
     if (!Arrays.equals(x.shape(), expected) || timesteps.length != x.dim(0) || y == null || y.length != x.dim(0)) {
       throw new InvalidArgumentException(
@@ -204,7 +219,9 @@ public final class AdmClassifier implements AutoCloseable {
 
   @Override
   public void close() {
-    weights.closeTensors();
-    file.close();
+    guard.close(() -> {
+      weights.closeTensors();
+      file.close();
+    });
   }
 }

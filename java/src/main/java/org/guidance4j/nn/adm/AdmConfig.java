@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import org.guidance4j.io.ModelConfig;
+import org.guidance4j.io.ModelConfigException;
 
 /**
  * An ADM network's architecture from config.json, under guided-diffusion's own flag names and
@@ -50,45 +51,64 @@ public record AdmConfig(
     return numClasses + (nullClass ? 1 : 0);
   }
 
+  /**
+   * The architecture {@code c} describes, every value checked: a bad one is a
+   * {@link ModelConfigException} naming the file, the key, what it must be and what it is.
+   */
   public static AdmConfig from(ModelConfig c) {
     String kind = c.kind();
-    int size = c.getInt("image_size", 64);
-    int in = c.getInt("in_channels", 3);
-    if (in < 1) {
-      throw new IllegalArgumentException(c.source() + ": in_channels must be >= 1, got " + in);
-    }
+    int size = positive(c, "image_size", c.getInt("image_size", 64));
+    int in = positive(c, "in_channels", c.getInt("in_channels", 3));
     if (CLASSIFIER.equals(kind)) {
+      String pool = c.getString("classifier_pool", "attention");
+      if (!"attention".equals(pool)) {
+        throw new ModelConfigException(
+            c.source(), "classifier_pool", "must be \"attention\" (the only pooling guidance4j implements), got \"" + pool + "\"");
+      }
       return new AdmConfig(
-          kind, size, in, c.getInt("classifier_width", 128), c.getInt("num_classes", 1000),
-          c.getInt("classifier_depth", 2),
+          kind, size, in, positive(c, "classifier_width", c.getInt("classifier_width", 128)),
+          positive(c, "num_classes", c.getInt("num_classes", 1000)),
+          positive(c, "classifier_depth", c.getInt("classifier_depth", 2)),
           attentionDs(c, "classifier_attention_resolutions", "32,16,8", size),
           channelMult(c, "classifier_channel_mult", size),
           c.getBoolean("conv_resample", true), 0, false, 1,
-          c.getInt("classifier_num_head_channels", 64), -1,
+          positive(c, "classifier_num_head_channels", c.getInt("classifier_num_head_channels", 64)), -1,
           c.getBoolean("classifier_use_scale_shift_norm", true),
           c.getBoolean("classifier_resblock_updown", true), false, false,
           c.getBoolean("classifier_use_fp16", false));
     }
     if (!UNET.equals(kind)) {
-      throw new IllegalArgumentException(
-          c.source() + ": \"kind\" must be \"" + UNET + "\" or \"" + CLASSIFIER + "\", got " + kind);
-    }
-    String pool = c.getString("classifier_pool", "attention");
-    if (!"attention".equals(pool)) {
-      throw new IllegalArgumentException(c.source() + ": classifier_pool \"" + pool + "\" is not supported (only \"attention\")");
+      throw new ModelConfigException(
+          c.source(), "kind", "must be \"" + UNET + "\" or \"" + CLASSIFIER + "\", got \"" + kind + "\"");
     }
     boolean classCond = c.getBoolean("class_cond", false);
     boolean learnSigma = c.getBoolean("learn_sigma", false);
-    int numHeads = c.getInt("num_heads", 4);
-    int upsample = c.getInt("num_heads_upsample", -1);
+    int numHeads = positive(c, "num_heads", c.getInt("num_heads", 4));
+    int upsample = minusOneOrPositive(c, "num_heads_upsample", c.getInt("num_heads_upsample", -1));
+    int headChannels = minusOneOrPositive(c, "num_head_channels", c.getInt("num_head_channels", -1));
     return new AdmConfig(
-        kind, size, in, c.getInt("num_channels", 128), learnSigma ? 2 * in : in, c.getInt("num_res_blocks", 2),
+        kind, size, in, positive(c, "num_channels", c.getInt("num_channels", 128)), learnSigma ? 2 * in : in,
+        positive(c, "num_res_blocks", c.getInt("num_res_blocks", 2)),
         attentionDs(c, "attention_resolutions", "16,8", size), channelMult(c, "channel_mult", size),
-        c.getBoolean("conv_resample", true), classCond ? c.getInt("num_classes", 1000) : 0,
-        classCond && c.getBoolean("null_class", false), numHeads, c.getInt("num_head_channels", -1),
+        c.getBoolean("conv_resample", true), classCond ? positive(c, "num_classes", c.getInt("num_classes", 1000)) : 0,
+        classCond && c.getBoolean("null_class", false), numHeads, headChannels,
         upsample == -1 ? numHeads : upsample, c.getBoolean("use_scale_shift_norm", true),
         c.getBoolean("resblock_updown", false), c.getBoolean("use_new_attention_order", false),
         learnSigma, c.getBoolean("use_fp16", false));
+  }
+
+  private static int positive(ModelConfig c, String key, int v) {
+    if (v < 1) {
+      throw new ModelConfigException(c.source(), key, "must be >= 1, got " + v);
+    }
+    return v;
+  }
+
+  private static int minusOneOrPositive(ModelConfig c, String key, int v) {
+    if (v != -1 && v < 1) {
+      throw new ModelConfigException(c.source(), key, "must be >= 1, or -1 (unset), got " + v);
+    }
+    return v;
   }
 
   private static List<Integer> attentionDs(ModelConfig c, String key, String def, int size) {
@@ -96,7 +116,8 @@ public record AdmConfig(
     List<Integer> ds = new ArrayList<>();
     for (int r : res) {
       if (r <= 0 || size % r != 0) {
-        throw new IllegalArgumentException(c.source() + ": " + key + " entry " + r + " does not divide image_size " + size);
+        throw new ModelConfigException(
+            c.source(), key, "entry " + r + " must be a positive divisor of image_size " + size);
       }
       ds.add(size / r);
     }
@@ -107,16 +128,30 @@ public record AdmConfig(
   private static List<Double> channelMult(ModelConfig c, String key, int size) {
     Object raw = c.asMap().get(key);
     List<Double> out = new ArrayList<>();
+    String expected = "a list of positive numbers or a string like \"1,2,2\"";
     if (raw instanceof List<?> list) {
       for (Object o : list) {
-        out.add(((Number) o).doubleValue());
+        if (!(o instanceof Number n)) {
+          throw new ModelConfigException(c.source(), key, "must be " + expected + ", got the entry " + o);
+        }
+        out.add(n.doubleValue());
       }
     } else if (raw instanceof String s && !s.isBlank()) {
-      for (String part : s.split(",")) {
-        out.add(Double.parseDouble(part.strip()));
+      for (String part : s.split(",", -1)) {
+        try {
+          out.add(Double.parseDouble(part.strip()));
+        } catch (NumberFormatException e) {
+          throw new ModelConfigException(
+              c.source(), key, "must be " + expected + ", got \"" + s + "\" ('" + part.strip() + "' is not a number)");
+        }
       }
     } else if (raw != null && !(raw instanceof String)) {
-      throw new IllegalArgumentException(c.source() + ": " + key + " must be a list or a string like \"1,2,2\"");
+      throw new ModelConfigException(c.source(), key, "must be " + expected + ", got " + raw);
+    }
+    for (double m : out) {
+      if (!(m > 0) || Double.isInfinite(m) || m * size > 1 << 20) {
+        throw new ModelConfigException(c.source(), key, "entries must be positive and finite, got " + m);
+      }
     }
     if (!out.isEmpty()) {
       return List.copyOf(out);
@@ -127,8 +162,7 @@ public record AdmConfig(
       case 128 -> List.of(1.0, 1.0, 2.0, 3.0, 4.0);
       case 64 -> List.of(1.0, 2.0, 3.0, 4.0);
       default ->
-          throw new IllegalArgumentException(
-              c.source() + ": no default " + key + " for image_size " + size + "; set " + key);
+          throw new ModelConfigException(c.source(), key, "has no default for image_size " + size + ": set it");
     };
   }
 

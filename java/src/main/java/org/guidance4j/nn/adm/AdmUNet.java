@@ -16,6 +16,7 @@ import org.guidance4j.core.Tensor;
 import org.guidance4j.io.SafetensorsFile;
 import org.guidance4j.nn.Conv2d;
 import org.guidance4j.nn.GroupNorm32;
+import org.guidance4j.nn.UseGuard;
 import org.guidance4j.nn.Weights;
 
 /**
@@ -32,11 +33,13 @@ public final class AdmUNet implements AutoCloseable {
   private final List<TimestepBlock> outputBlocks = new ArrayList<>();
   private final GroupNorm32 outNorm; // out.0
   private final Conv2d outConv; // out.2
+  private final UseGuard guard;
 
   private AdmUNet(AdmConfig c, SafetensorsFile file, Device device, DType dtype) {
     this.config = c;
     this.file = file;
     this.weights = new Weights(file, device, dtype);
+    this.guard = new UseGuard("AdmUNet " + file.name());
     Weights w = weights;
     long embDim = 4L * c.modelChannels();
     this.timeEmbed = new TimeEmbed(w, c.modelChannels());
@@ -92,13 +95,18 @@ public final class AdmUNet implements AutoCloseable {
 
   /**
    * x (N, 3, S, S), timesteps (N) (the original discrete index, as a float), labels (N) or null
-   * for an unconditional model. Returns (N, out_channels, S, S).
+   * for an unconditional model. Returns (N, out_channels, S, S). Safe to call from several
+   * threads at once; fails with an IllegalStateException once the network is closed.
    */
   public Tensor forward(Tensor x, float[] timesteps, long[] labels) {
+    return guard.run(() -> forwardOpen(x, timesteps, labels));
+  }
+
+  private Tensor forwardOpen(Tensor x, float[] timesteps, long[] labels) {
     checkInputs(x, timesteps, labels);
     if (x.dtype() != dtype()) {
       try (Tensor converted = x.to(dtype())) {
-        return forward(converted, timesteps, labels);
+        return forwardOpen(converted, timesteps, labels);
       }
     }
     try (Tensor t = TimeEmbed.upload(timesteps, device());
@@ -176,9 +184,12 @@ public final class AdmUNet implements AutoCloseable {
     }
   }
 
+  /** Frees the weights; an IllegalStateException (and nothing freed) while another thread is in {@link #forward}. */
   @Override
   public void close() {
-    weights.closeTensors();
-    file.close();
+    guard.close(() -> {
+      weights.closeTensors();
+      file.close();
+    });
   }
 }

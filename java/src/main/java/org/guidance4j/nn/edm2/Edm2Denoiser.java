@@ -12,6 +12,7 @@ import org.guidance4j.diffusion.EdmPreconditioning;
 import org.guidance4j.io.ModelConfig;
 import org.guidance4j.io.ModelFiles;
 import org.guidance4j.io.SafetensorsFile;
+import org.guidance4j.nn.UseGuard;
 import org.guidance4j.nn.Weights;
 
 /**
@@ -29,14 +30,16 @@ public final class Edm2Denoiser implements AutoCloseable {
   private final Device device;
   private final DType dtype;
   private final long parameters;
+  private final UseGuard guard;
 
-  private Edm2Denoiser(Edm2Config config, Edm2UNet unet, Device device, DType dtype, long parameters) {
+  private Edm2Denoiser(Edm2Config config, Edm2UNet unet, Device device, DType dtype, long parameters, String name) {
     this.config = config;
     this.precond = new EdmPreconditioning(config.sigmaData());
     this.unet = unet;
     this.device = device;
     this.dtype = dtype;
     this.parameters = parameters;
+    this.guard = new UseGuard("Edm2Denoiser " + name);
   }
 
   /** Loads a model directory (or a .safetensors with config.json beside it) onto {@code device}. */
@@ -62,10 +65,14 @@ public final class Edm2Denoiser implements AutoCloseable {
             params += Arrays.stream(host.shapeOf(key)).reduce(1, Math::multiplyExact);
           }
         }
-        return new Edm2Denoiser(c, unet, device, dtype, params);
+        return new Edm2Denoiser(c, unet, device, dtype, params, files.checkpoint().toString());
       } catch (RuntimeException e) {
         if (unet != null) {
           unet.close();
+        }
+        if (e instanceof IllegalArgumentException) {
+          // a layer the config implies cannot exist (heads that do not split the channels)
+          throw new org.guidance4j.io.ModelConfigException(files.config().toString(), null, e.getMessage());
         }
         throw e;
       } finally {
@@ -95,12 +102,17 @@ public final class Edm2Denoiser implements AutoCloseable {
    * D(x; sigma, labels): x (N, img_channels, R, R) in EDM scaling, one sigma > 0 per sample,
    * labels (N) class indices for a conditional model, or null (EDM2's all-zero class vector; the
    * only choice for an unconditional model). Returns (N, img_channels, R, R) in x's dtype.
+   * Thread-safe; fails with an IllegalStateException once the denoiser is closed.
    */
   public Tensor forward(Tensor x, float[] sigmas, long[] labels) {
+    return guard.run(() -> forwardOpen(x, sigmas, labels));
+  }
+
+  private Tensor forwardOpen(Tensor x, float[] sigmas, long[] labels) {
     checkInputs(x, sigmas, labels);
     if (x.dtype() != dtype) {
       try (Tensor converted = x.to(dtype)) {
-        return forward(converted, sigmas, labels);
+        return forwardOpen(converted, sigmas, labels);
       }
     }
     int n = sigmas.length;
@@ -169,6 +181,6 @@ public final class Edm2Denoiser implements AutoCloseable {
 
   @Override
   public void close() {
-    unet.close();
+    guard.close(unet::close);
   }
 }
