@@ -67,6 +67,7 @@ final class SweepCommand {
         .option("cfg-pag-gamma", "x", "the CFG gamma of the cfg+pag rows", "1.5")
         .option("step-counts", "list", "the step-count comparison: ddim, heun, dpmpp-2m and dpmpp-2m-sde at these numbers of denoiser evaluations; empty to skip", "10,15,25")
         .option("step-guidance", "method:scale", "the guidance of the step-count comparison", "cfg:2")
+        .option("step-samplers", "list", "the samplers of the step-count comparison: ddim (x0 clipped as --clip-denoised says), ddim-noclip, heun, dpmpp-2m, dpmpp-2m-sde", "ddim,ddim-noclip,heun,dpmpp-2m,dpmpp-2m-sde")
         .option("out", "dir", "the folder for quality.md, quality.png and steps.png (created if missing)", "models/quality");
   }
 
@@ -108,6 +109,14 @@ final class SweepCommand {
       throw new UsageException("--rescale-phi must be in [0, 1], got " + o.string("rescale-phi"));
     }
     double cfgPagGamma = o.number("cfg-pag-gamma");
+    if (!stepCounts.isEmpty()) {
+      for (String name : o.string("step-samplers").split(",")) {
+        if (!List.of("ddim", "ddim-noclip", "heun", "dpmpp-2m", "dpmpp-2m-sde").contains(name.strip())) {
+          throw new UsageException(
+              "--step-samplers: '" + name + "' is not ddim, ddim-noclip, heun, dpmpp-2m or dpmpp-2m-sde");
+        }
+      }
+    }
     Sampler sampler = SamplingFlags.sampler(o);
     Device device = SamplingFlags.device(o);
     DType dtype = SamplingFlags.dtype(o, device);
@@ -175,8 +184,9 @@ final class SweepCommand {
               + (stepRows.isEmpty()
                   ? ""
                   : "\n## Samplers at equal numbers of denoiser evaluations\n\n"
-                      + "The continuous-time samplers run the model's denoiser view on the EDM grid (rho 7) over the model's"
-                      + " own noise range; Heun's last step is Euler's, so N steps cost 2N - 1 evaluations.\n\n"
+                      + "The continuous-time samplers run the model's denoiser view on the EDM grid (rho " + o.string("rho")
+                      + ", sigma " + o.string("sigma-max") + " down to --sigma-min or the model's smallest trained noise level);"
+                      + " Heun's last step is Euler's, so N steps cost 2N - 1 evaluations.\n\n"
                       + stepsTable + "\n![accuracy and Fréchet distance against the number of evaluations](steps.png)\n");
       Files.createDirectories(out);
       Images.writePng(QualityPlot.plot(points, sweep.referenceAccuracy(), sweep.referenceHalves(), conditions), out.resolve("quality.png"));
@@ -211,24 +221,36 @@ final class SweepCommand {
 
   /**
    * DDIM and DPM-Solver++ (2M, 2M SDE) with {@code nfe} steps, Heun with the fewest steps reaching
-   * it (2N - 1 evaluations: N = (nfe + 2) / 2), the EDM grid over the model's noise range.
+   * it (2N - 1 evaluations: N = (nfe + 2) / 2), on the EDM grid from --sigma-max (80) down to
+   * --sigma-min, raised for a discrete model to its smallest trained noise level sigma_0 (below it
+   * the network's timestep stays 0). A cosine schedule's own largest level (2e4 for 1000 steps)
+   * would spend the few steps where nothing but the noise's scale changes.
    */
   static List<StepSampler> stepSamplers(Options o, DiffusionModel model, int nfe) {
-    double sigmaMin = model.discrete() ? model.diffusion().sigma(0) : o.number("sigma-min");
-    double sigmaMax = model.discrete() ? model.diffusion().sigma(model.diffusion().steps() - 1) : o.number("sigma-max");
+    double sigmaMin = model.discrete() ? Math.max(o.number("sigma-min"), model.diffusion().sigma(0)) : o.number("sigma-min");
+    double sigmaMax = o.number("sigma-max");
     double rho = o.number("rho");
     int heunSteps = (nfe + 2) / 2;
-    List<StepSampler> out = new ArrayList<>();
-    if (model.discrete()) {
-      out.add(new StepSampler("ddim", nfe, nfe, DiscreteSampler.ddim("ddim" + nfe, o.bool("clip-denoised"), 0)));
-    }
-    out.add(new StepSampler(
-        "heun", heunSteps, 2 * heunSteps - 1,
-        new EdmSampler(true, new EdmSchedule(sigmaMin, sigmaMax, rho, heunSteps), EdmChurn.EDM2_DEFAULTS)));
     EdmSchedule grid = new EdmSchedule(sigmaMin, sigmaMax, rho, nfe);
-    out.add(new StepSampler("dpmpp-2m", nfe, nfe, DpmSolverSampler.ode(grid)));
-    out.add(new StepSampler(
-        "dpmpp-2m-sde", nfe, nfe, DpmSolverSampler.sde(grid, 1.0, 1.0, DpmSolverSampler.SolverType.MIDPOINT)));
+    List<StepSampler> out = new ArrayList<>();
+    for (String name : o.string("step-samplers").split(",")) {
+      switch (name.strip()) {
+        case "ddim", "ddim-noclip" -> {
+          if (model.discrete()) {
+            boolean clip = name.strip().equals("ddim") && o.bool("clip-denoised");
+            out.add(new StepSampler(name.strip(), nfe, nfe, DiscreteSampler.ddim("ddim" + nfe, clip, 0)));
+          }
+        }
+        case "heun" -> out.add(new StepSampler(
+            "heun", heunSteps, 2 * heunSteps - 1,
+            new EdmSampler(true, new EdmSchedule(sigmaMin, sigmaMax, rho, heunSteps), EdmChurn.EDM2_DEFAULTS)));
+        case "dpmpp-2m" -> out.add(new StepSampler("dpmpp-2m", nfe, nfe, DpmSolverSampler.ode(grid)));
+        case "dpmpp-2m-sde" -> out.add(new StepSampler(
+            "dpmpp-2m-sde", nfe, nfe, DpmSolverSampler.sde(grid, 1.0, 1.0, DpmSolverSampler.SolverType.MIDPOINT)));
+        default -> throw new UsageException(
+            "--step-samplers: '" + name + "' is not ddim, ddim-noclip, heun, dpmpp-2m or dpmpp-2m-sde");
+      }
+    }
     return out;
   }
 

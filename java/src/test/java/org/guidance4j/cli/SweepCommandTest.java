@@ -74,7 +74,8 @@ class SweepCommandTest {
     assertEquals(List.of(out.resolve("quality.md"), out.resolve("quality.png"), out.resolve("steps.png")), CliRun.contents(out));
     String md = Files.readString(out.resolve("quality.md"));
     for (String row : List.of("| cfg-rescale | 3 |", "| apg | 3 |", "| pag | 2 |", "| cfg+pag | 1 |",
-        "| ddim | 3 | 3 |", "| heun | 2 | 3 |", "| dpmpp-2m | 3 | 3 |", "| dpmpp-2m-sde | 3 | 3 |", "guidance cfg 2.0")) {
+        "| ddim | 3 | 3 |", "| ddim-noclip | 3 | 3 |", "| heun | 2 | 3 |", "| dpmpp-2m | 3 | 3 |", "| dpmpp-2m-sde | 3 | 3 |",
+        "guidance cfg 2.0")) {
       assertTrue(md.contains(row), row + " in:\n" + md);
     }
     assertTrue(ImageIO.read(out.resolve("steps.png").toFile()).getWidth() > 800);
@@ -89,6 +90,9 @@ class SweepCommandTest {
     r = CliRun.of(sweep(out, "--step-counts", "1"));
     assertEquals(2, r.code(), r.err());
     assertTrue(r.err().contains("--step-counts"), r.err());
+    r = CliRun.of(sweep(out, "--step-samplers", "ddim,plms"));
+    assertEquals(2, r.code(), r.err());
+    assertTrue(r.err().contains("--step-samplers") && r.err().contains("plms"), r.err());
     assertFalse(Files.exists(out));
   }
 
