@@ -248,6 +248,12 @@ class QKVAttentionLegacy(nn.Module):
         q, k, v = qkv.reshape(b * self.n_heads, 3 * ch, t).split(ch, dim=1)
         return _attention(q, k, v).reshape(b, -1, t)
 
+    def values(self, qkv):
+        """V in the output's layout: what an identity attention map returns."""
+        b, width, t = qkv.shape
+        ch = width // (3 * self.n_heads)
+        return qkv.reshape(b * self.n_heads, 3 * ch, t).split(ch, dim=1)[2].reshape(b, -1, t)
+
 
 class QKVAttention(nn.Module):
     """qkv channels laid out as [q|k|v][head][ch] (split q, k, v first)."""
@@ -262,6 +268,10 @@ class QKVAttention(nn.Module):
         q, k, v = (z.reshape(b * self.n_heads, ch, t) for z in qkv.chunk(3, dim=1))
         return _attention(q, k, v).reshape(b, -1, t)
 
+    def values(self, qkv):
+        """V in the output's layout: what an identity attention map returns."""
+        return qkv.chunk(3, dim=1)[2]
+
 
 def _heads(channels, num_heads, num_head_channels):
     if num_head_channels == -1:
@@ -272,10 +282,13 @@ def _heads(channels, num_heads, num_head_channels):
 
 
 class AttentionBlock(nn.Module):
-    """Self-attention over the H*W positions, residual; proj_out is zero-initialised."""
+    """Self-attention over the H*W positions, residual; proj_out is zero-initialised.
+    identity_attention (not in guided-diffusion): the attention map replaced by the identity, so the
+    attention returns V, as perturbed-attention guidance (Ahn et al. 2024) perturbs a layer."""
 
     def __init__(self, channels, num_heads=1, num_head_channels=-1, use_new_attention_order=False):
         super().__init__()
+        self.identity_attention = False
         self.channels = channels
         self.num_heads = _heads(channels, num_heads, num_head_channels)
         self.norm = normalization(channels)
@@ -287,7 +300,8 @@ class AttentionBlock(nn.Module):
     def forward(self, x):
         b, c, *spatial = x.shape
         x = x.reshape(b, c, -1)
-        h = self.proj_out(self.attention(self.qkv(self.norm(x))))
+        qkv = self.qkv(self.norm(x))
+        h = self.proj_out(self.attention.values(qkv) if self.identity_attention else self.attention(qkv))
         return (x + h).reshape(b, c, *spatial)
 
 

@@ -163,6 +163,8 @@ class Block(nn.Module):
         self.conv_skip = MPConv(in_channels, out_channels, [1, 1]) if in_channels != out_channels else None
         self.attn_qkv = MPConv(out_channels, out_channels * 3, [1, 1]) if self.num_heads else None
         self.attn_proj = MPConv(out_channels, out_channels, [1, 1]) if self.num_heads else None
+        # not in EDM2: perturbed-attention guidance (Ahn et al. 2024) replaces the attention map by the identity
+        self.identity_attention = False
 
     def forward(self, x, emb):
         x = resample(x, self.resample_filter, self.resample_mode)
@@ -182,8 +184,11 @@ class Block(nn.Module):
             # qkv channels are (head, head_dim, 3): q, k and v of one channel sit side by side
             qkv = self.attn_qkv(x).reshape(n, self.num_heads, ch // self.num_heads, 3, h * w)
             q, k, v = normalize(qkv, dim=2).unbind(3)
-            logits = torch.einsum("nhct,nhcs->nhts", q, k) / math.sqrt(q.shape[2])
-            y = torch.einsum("nhts,nhcs->nhct", logits.softmax(dim=3), v)
+            if self.identity_attention:  # perturbed-attention guidance's identity map: y = v
+                y = v
+            else:
+                logits = torch.einsum("nhct,nhcs->nhts", q, k) / math.sqrt(q.shape[2])
+                y = torch.einsum("nhts,nhcs->nhct", logits.softmax(dim=3), v)
             x = mp_sum(x, self.attn_proj(y.reshape(n, ch, h, w)), self.attn_balance)
         if self.clip_act is not None:
             x = x.clamp(-self.clip_act, self.clip_act)

@@ -199,6 +199,38 @@ int g4j_guided_step(g4j_stream* stream, int dtype, int64_t n, const void* x, con
                     float q0, float qn, const void* noise, const void* noise_std, void* out,
                     void* x0_out);
 
+/* Guidance that depends on per-sample statistics. Every tensor is (batch, per_sample): sample s
+ * is the run of per_sample elements at s * per_sample. The statistics of each sample are summed
+ * in FP64 over fixed chunks in a fixed order (the result does not depend on threads, launch or
+ * batch size), and applied in the same call. */
+
+/* Classifier-free guidance with guidance rescale (Lin et al. 2023, diffusers' guidance_rescale),
+ * per sample:
+ *   g[i]   = a[i] + scale * (b[i] - a[i])        (a = unconditional, b = conditional output)
+ *   f      = phi * std(b) / std(g) + (1 - phi)  (std over the sample's elements with Bessel's
+ *                                                correction, as torch.std)
+ *   out[i] = f * g[i]
+ * per_sample >= 2. Where std(g) is 0 the ratio is undefined and f = 1. out may alias a or b. */
+int g4j_cfg_rescale(g4j_stream* stream, int dtype, int64_t batch, int64_t per_sample,
+                    const void* a, const void* b, float scale, float phi, void* out);
+
+/* Adaptive projected guidance (Sadat et al. 2024) on x0 predictions, per sample. The model
+ * outputs a (unconditional) and b (conditional) become x0 by the step's affine map
+ * d(o) = px * x + pg * o (px = 0, pg = 1 and x = NULL when they are x0 already):
+ *   m[i]   = pg * (b[i] - a[i]) + momentum * m_in[i]   (= d(b) - d(a) + momentum * m_in;
+ *                                                      without momentum_in the second term is 0)
+ *   t      = norm_threshold > 0 ? min(1, norm_threshold / ||m||) : 1
+ *   k      = <m, d(b)> / <d(b), d(b)>                  (0 where d(b) is 0)
+ *   u[i]   = t * (m[i] - (1 - eta) * k * d(b)[i])      (orthogonal part + eta * parallel part)
+ *   out[i] = b[i] + (scale - 1) / pg * u[i]            (so d(out) = d(b) + (scale - 1) * u)
+ * momentum_out (may be NULL, may alias momentum_in) receives m: the running average the next
+ * step's momentum_in is. pg != 0; norm_threshold >= 0. out may alias a or b; it must not alias x,
+ * momentum_in or momentum_out. */
+int g4j_apg(g4j_stream* stream, int dtype, int64_t batch, int64_t per_sample, const void* x,
+            const void* a, const void* b, float px, float pg, float scale, float eta,
+            float norm_threshold, float momentum, const void* momentum_in, void* momentum_out,
+            void* out);
+
 /* ---- normalisation -------------------------------------------------------------------------- */
 
 /* GroupNorm over x (batch, channels, spatial) with `groups` groups (channels % groups == 0),

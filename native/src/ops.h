@@ -95,6 +95,16 @@ struct LearnedRangeStdArgs {
 struct MarkNonfiniteArgs {
   int dtype; int64_t batch, per_sample; const void* x; int32_t step; float* first_step;
 };
+// Guidance with per-sample statistics (api_guidance.cpp); semantics in guidance4j.h.
+struct CfgRescaleArgs {
+  int dtype; int64_t batch, per_sample; const void* a; const void* b; float scale, phi;
+  void* out;
+};
+struct ApgArgs {
+  int dtype; int64_t batch, per_sample; const void* x; const void* a; const void* b;
+  float px, pg, scale, eta, norm_threshold, momentum; const void* momentum_in;
+  void* momentum_out; void* out;
+};
 
 // Channel index of q (which = 0), k (1) or v (2), head h, channel c in a qkv tensor of `layout`
 // with `heads` heads of `head_dim` channels: the single definition both backends use.
@@ -137,6 +147,8 @@ void mark_nonfinite(const MarkNonfiniteArgs&);
 void scale_channels(const ScaleChannelsArgs&);
 void clamp(const ClampArgs&);
 void normalize(const NormalizeArgs&);
+void cfg_rescale(const CfgRescaleArgs&);
+void apg(const ApgArgs&);
 
 void set_num_threads(int threads);
 int num_threads();
@@ -171,6 +183,8 @@ void mark_nonfinite(Stream, const MarkNonfiniteArgs&);
 void scale_channels(Stream, const ScaleChannelsArgs&);
 void clamp(Stream, const ClampArgs&);
 void normalize(Stream, const NormalizeArgs&);
+void cfg_rescale(Stream, const CfgRescaleArgs&);
+void apg(Stream, const ApgArgs&);
 
 // Makes `device` current on the calling thread before an op is enqueued on one of its streams
 // (Java may call from any thread; a thread's current device starts at 0). Implemented in

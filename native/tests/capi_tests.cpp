@@ -457,6 +457,53 @@ void test_dtypes_and_layouts(g4j_stream* s, Scratch& m) {
   }
 }
 
+// The per-sample guidance ops: argument checks, and small cases worked out by hand.
+void test_per_sample_guidance(g4j_stream* s, Scratch& m) {
+  const int F = G4J_F32;
+  float* a = m.a.data();
+  float* b = m.b.data();
+  float* o = m.e.data();
+  float* o2 = m.f.data();
+  EXPECT_ERROR(g4j_cfg_rescale(s, F, 2, 3, nullptr, b, 3, 0.7f, o), kInvalid, "g4j_cfg_rescale", "'a'");
+  EXPECT_ERROR(g4j_cfg_rescale(s, F, 2, 3, a, nullptr, 3, 0.7f, o), kInvalid, "g4j_cfg_rescale", "'b'");
+  EXPECT_ERROR(g4j_cfg_rescale(s, F, 2, 3, a, b, 3, 0.7f, nullptr), kInvalid, "g4j_cfg_rescale", "'out'");
+  EXPECT_ERROR(g4j_cfg_rescale(s, F, 2, 1, a, b, 3, 0.7f, o), kInvalid, "g4j_cfg_rescale", "per_sample", ">= 2", "1");
+  EXPECT_ERROR(g4j_cfg_rescale(s, F, 0, 3, a, b, 3, 0.7f, o), kInvalid, "g4j_cfg_rescale", "batch", "0");
+  EXPECT_ERROR(g4j_cfg_rescale(s, F, 2, 3, a, b, NAN, 0.7f, o), kInvalid, "g4j_cfg_rescale", "scale");
+  EXPECT_ERROR(g4j_cfg_rescale(s, F, 2, 3, a, b, 3, INFINITY, o), kInvalid, "g4j_cfg_rescale", "phi");
+  EXPECT_ERROR(g4j_cfg_rescale(s, G4J_F16, 2, 3, a, b, 3, 0.7f, o), G4J_ERR_UNSUPPORTED, "g4j_cfg_rescale", "F32");
+  EXPECT_ERROR(g4j_cfg_rescale(nullptr, F, 2, 3, a, b, 3, 0.7f, o), kInvalid, "g4j_cfg_rescale", "stream");
+
+  EXPECT_ERROR(g4j_apg(s, F, 1, 4, nullptr, a, b, 1.5f, -1, 3, 0, 0, 0, nullptr, nullptr, o), kInvalid, "g4j_apg", "'x");
+  EXPECT_ERROR(g4j_apg(s, F, 1, 4, nullptr, nullptr, b, 0, 1, 3, 0, 0, 0, nullptr, nullptr, o), kInvalid, "g4j_apg", "'a'");
+  EXPECT_ERROR(g4j_apg(s, F, 1, 4, nullptr, a, b, 0, 0, 3, 0, 0, 0, nullptr, nullptr, o), kInvalid, "g4j_apg", "pg");
+  EXPECT_ERROR(g4j_apg(s, F, 1, 4, nullptr, a, b, 0, 1, 3, 0, -1, 0, nullptr, nullptr, o), kInvalid, "g4j_apg", "norm_threshold", "-1");
+  EXPECT_ERROR(g4j_apg(s, F, 1, 4, nullptr, a, b, 0, 1, 3, NAN, 0, 0, nullptr, nullptr, o), kInvalid, "g4j_apg", "eta");
+  EXPECT_ERROR(g4j_apg(s, F, 1, 4, nullptr, a, b, 0, 1, 3, 0, 0, 0.5f, o, nullptr, o), kInvalid, "g4j_apg", "'out'", "'momentum_in'");
+  EXPECT_ERROR(g4j_apg(s, F, 1, 4, nullptr, a, b, 0, 1, 3, 0, 0, 0.5f, o2, b, o), kInvalid, "g4j_apg", "'momentum_out'", "'b'");
+  EXPECT_ERROR(g4j_apg(s, F, 0, 4, nullptr, a, b, 0, 1, 3, 0, 0, 0, nullptr, nullptr, o), kInvalid, "g4j_apg", "batch");
+
+  // APG by hand: a = (0, 1), b = (1, 1), x0 outputs (px 0, pg 1): m = (1, 0), d(b) = (1, 1),
+  // k = 1/2; eta 0 keeps m - k d(b) = (0.5, -0.5), so out = b + 2 (0.5, -0.5) = (2, 0); eta 1
+  // keeps m whole: (3, 1). A threshold of 0.5 halves m (||m|| = 1) and the update with it.
+  float ha[2] = {0, 1}, hb[2] = {1, 1}, ho[2] = {-9, -9}, hm[2] = {-9, -9};
+  EXPECT_OK(g4j_apg(s, F, 1, 2, nullptr, ha, hb, 0, 1, 3, 0, 0, 0, nullptr, nullptr, ho));
+  CHECK(ho[0] == 2.0f && ho[1] == 0.0f);
+  EXPECT_OK(g4j_apg(s, F, 1, 2, nullptr, ha, hb, 0, 1, 3, 1, 0, 0, nullptr, hm, ho));
+  CHECK(ho[0] == 3.0f && ho[1] == 1.0f && hm[0] == 1.0f && hm[1] == 0.0f);
+  EXPECT_OK(g4j_apg(s, F, 1, 2, nullptr, ha, hb, 0, 1, 3, 1, 0.5f, 0, nullptr, nullptr, ho));
+  CHECK(ho[0] == 2.0f && ho[1] == 1.0f);
+  // momentum -0.5 on m_in = (2, 2), in place: m = (1, 0) - (1, 1) = (0, -1), stored back.
+  float mi[2] = {2, 2};
+  EXPECT_OK(g4j_apg(s, F, 1, 2, nullptr, ha, hb, 0, 1, 3, 1, 0, -0.5f, mi, mi, ho));
+  CHECK(mi[0] == 0.0f && mi[1] == -1.0f && ho[0] == 1.0f && ho[1] == -1.0f);
+  // CFG rescale by hand: a = (0, 0), b = (1, -1): g = 3 b, std(g) = 3 std(b), so phi 1 gives
+  // b back; a constant sample (std 0) is left as g.
+  float ra[4] = {0, 0, 2, 2}, rb[4] = {1, -1, 2, 2}, ro[4];
+  EXPECT_OK(g4j_cfg_rescale(s, F, 2, 2, ra, rb, 3, 1, ro));
+  CHECK(ro[0] == 1.0f && ro[1] == -1.0f && ro[2] == 2.0f && ro[3] == 2.0f);
+}
+
 // Zero-sized elementwise work is a no-op that needs no buffers.
 void test_empty(g4j_stream* s) {
   EXPECT_OK(g4j_axpby(s, G4J_F32, 0, 1, nullptr, 1, nullptr, nullptr));
@@ -562,6 +609,7 @@ int main() {
   test_null_pointers(cpu, scratch);
   test_sizes(cpu, scratch);
   test_dtypes_and_layouts(cpu, scratch);
+  test_per_sample_guidance(cpu, scratch);
   test_empty(cpu);
   test_thread_local_error(cpu);
   test_error_by_code(cpu);

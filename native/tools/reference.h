@@ -578,6 +578,103 @@ inline Result learned_range_std(const Vec& v, double min_log, double max_log) {
   return r;
 }
 
+// ---- guidance with per-sample statistics ----------------------------------------------------
+
+// Mean and unbiased variance of values[lo, lo + n), two passes.
+inline void mean_var(const Vec& v, size_t lo, size_t n, double* mean, double* var) {
+  double s = 0.0;
+  for (size_t i = 0; i < n; ++i) s += v[lo + i];
+  *mean = s / double(n);
+  double q = 0.0;
+  for (size_t i = 0; i < n; ++i) q += (v[lo + i] - *mean) * (v[lo + i] - *mean);
+  *var = q / double(n - 1);
+}
+
+// Magnitude: g's float32 terms err by u mag_g each, which moves std(g) by u mean(|g - mean|
+// mag_g) / var(g) relative, and f with it; out errs by |f| of g's error plus |g| of f's.
+inline Result cfg_rescale(int64_t batch, int64_t per_sample, const Vec& a, const Vec& b,
+                          double scale, double phi) {
+  Result r;
+  r.resize(a.size());
+  const size_t n = size_t(per_sample);
+  Vec g(n), g_mag(n);
+  for (int64_t s = 0; s < batch; ++s) {
+    const size_t lo = size_t(s) * n;
+    for (size_t i = 0; i < n; ++i) {
+      g[i] = a[lo + i] + scale * (b[lo + i] - a[lo + i]);
+      g_mag[i] = std::fabs(a[lo + i]) + std::fabs(scale) * (std::fabs(a[lo + i]) + std::fabs(b[lo + i]));
+    }
+    double mb, vb, mg, vg;
+    mean_var(b, lo, n, &mb, &vb);
+    mean_var(g, 0, n, &mg, &vg);
+    const double ratio = vg > 0 ? std::sqrt(vb / vg) : 0.0;
+    const double f = vg > 0 ? phi * ratio + (1.0 - phi) : 1.0;
+    double spread = 0.0;
+    for (size_t i = 0; i < n; ++i) spread += std::fabs(g[i] - mg) * g_mag[i];
+    const double f_err = vg > 0 ? std::fabs(phi) * ratio * (spread / double(n)) / vg : 0.0;
+    for (size_t i = 0; i < n; ++i) {
+      r.value[lo + i] = f * g[i];
+      r.mag[lo + i] = std::fabs(f) * g_mag[i] + std::fabs(g[i]) * (f_err + std::fabs(f));
+    }
+  }
+  return r;
+}
+
+struct ApgResult {
+  Result out;
+  Result momentum;
+};
+
+// momentum_in: nullptr for "absent"; x: nullptr when px == 0.
+// Magnitude: m and d(b) err by u mag_m, u mag_d per element; the threshold factor t by u
+// sum |m| mag_m / ||m||^2 relative, k by u (sum |d| mag_m + |m| mag_d + 2 |k| |d| mag_d) / <d, d>.
+inline ApgResult apg(int64_t batch, int64_t per_sample, const Vec* x, const Vec& a, const Vec& b,
+                     double px, double pg, double scale, double eta, double norm_threshold,
+                     double momentum, const Vec* momentum_in) {
+  ApgResult r;
+  r.out.resize(a.size());
+  r.momentum.resize(a.size());
+  const size_t n = size_t(per_sample);
+  Vec d(n), d_mag(n);
+  for (int64_t s = 0; s < batch; ++s) {
+    const size_t lo = size_t(s) * n;
+    double mm = 0, md = 0, dd = 0, t_err = 0, k_num_err = 0, k_den_err = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const size_t j = lo + i;
+      const double mi = pg * (b[j] - a[j]) + (momentum_in ? momentum * (*momentum_in)[j] : 0.0);
+      const double mi_mag = std::fabs(pg) * (std::fabs(b[j]) + std::fabs(a[j])) +
+                            (momentum_in ? std::fabs(momentum * (*momentum_in)[j]) : 0.0);
+      const double xi = x ? (*x)[j] : 0.0;
+      d[i] = px * xi + pg * b[j];
+      d_mag[i] = std::fabs(px * xi) + std::fabs(pg * b[j]);
+      r.momentum.value[j] = mi;
+      r.momentum.mag[j] = mi_mag;
+      mm += mi * mi;
+      md += mi * d[i];
+      dd += d[i] * d[i];
+      t_err += std::fabs(mi) * mi_mag;
+      k_num_err += std::fabs(d[i]) * mi_mag + std::fabs(mi) * d_mag[i];
+      k_den_err += std::fabs(d[i]) * d_mag[i];
+    }
+    const double norm = std::sqrt(mm);
+    const bool clipped = norm_threshold > 0 && norm > norm_threshold;
+    const double t = clipped ? norm_threshold / norm : 1.0;
+    const double k = dd > 0 ? md / dd : 0.0;
+    const double c = (scale - 1.0) / pg * t;
+    const double t_rel = clipped ? t_err / mm : 0.0;
+    const double k_abs = dd > 0 ? (k_num_err + 2.0 * std::fabs(k) * k_den_err) / dd : 0.0;
+    for (size_t i = 0; i < n; ++i) {
+      const size_t j = lo + i;
+      const double u = r.momentum.value[j] - (1.0 - eta) * k * d[i];
+      r.out.value[j] = b[j] + c * u;
+      r.out.mag[j] = std::fabs(b[j]) +
+                     std::fabs(c) * (r.momentum.mag[j] + std::fabs((1.0 - eta) * k) * d_mag[i] +
+                                     std::fabs(u) * t_rel + std::fabs(1.0 - eta) * std::fabs(d[i]) * k_abs);
+    }
+  }
+  return r;
+}
+
 // Largest relative error (max |analytic - numeric| / max |numeric|) of the backward references
 // against central differences of the forward references, on small fixed-seed problems: the
 // backward references are then checked by the same code as the forward ones. A correct

@@ -763,6 +763,103 @@ Case learned_range_case(Gen& g, int64_t n, float min_log, float max_log, bool in
   return c;
 }
 
+// CFG rescale over (batch, per_sample); `offset` shifts a and b (a mean far from 0 against the
+// spread, which a one-pass variance without a shift would lose).
+Case cfg_rescale_case(Gen& g, int64_t batch, int64_t per_sample, float scale, float phi,
+                      double offset, bool out_is_a) {
+  const int64_t n = batch * per_sample;
+  Case c;
+  c.kernel = "cfg_rescale";
+  c.shape = fmt("(%lld,%lld) scale=%g phi=%g%s%s", (long long)batch, (long long)per_sample,
+                scale, phi, offset != 0 ? fmt(" mean=%g", offset).c_str() : "",
+                out_is_a ? " out=a" : "");
+  c.inputs.push_back({g.normal(n, offset, 1.0)});
+  c.inputs.push_back({g.normal(n, offset, 0.8)});
+  c.outputs = {n};
+  if (out_is_a) c.inout = 0, c.timed = false;
+  c.run = [=](g4j_stream* s, int dt, const Ptrs& in, const Ptrs& out) {
+    return g4j_cfg_rescale(s, dt, batch, per_sample, in[0], in[1], scale, phi, out[0]);
+  };
+  c.reference = [=](const RefIn& in, const Sample*) {
+    return std::vector<ref::Result>{ref::cfg_rescale(batch, per_sample, in[0], in[1], scale, phi)};
+  };
+  return c;
+}
+
+struct ApgOptions {
+  bool x;            // px != 0 (an eps model's x0 map), else px = 0, pg = 1 and x NULL
+  bool momentum;     // momentum_in given; its update is output 0, in place (momentum_out = momentum_in)
+  bool threshold;    // a norm threshold between the samples' norms: some clipped, some not
+  bool out_is_b;     // out aliases b (then no momentum_out)
+  float eta;
+};
+
+// APG over (batch, per_sample): x, a, b like an eps model's input and outputs at sigma 1.7
+// (px = sqrt(1 + sigma^2), pg = -sigma); the samples' b - a scaled differently so that their
+// norms straddle the threshold.
+Case apg_case(Gen& g, int64_t batch, int64_t per_sample, ApgOptions o) {
+  const int64_t n = batch * per_sample;
+  const float sigma = 1.7f, scale = 4.5f, beta = -0.5f;
+  const float px = o.x ? std::sqrt(1.0f + sigma * sigma) : 0.0f, pg = o.x ? -sigma : 1.0f;
+  Case c;
+  c.kernel = "apg";
+  std::vector<float> a = g.normal(n), b = a;
+  const std::vector<float> delta = g.normal(n, 0.0, 0.3);
+  double median_norm = 0.0;
+  std::vector<double> norms;
+  for (int64_t s = 0; s < batch; ++s) {
+    const double f = 0.5 + double(s % 4);  // 0.5, 1.5, 2.5, 3.5
+    double q = 0.0;
+    for (int64_t i = s * per_sample; i < (s + 1) * per_sample; ++i) {
+      b[i] = float(a[i] + f * delta[i]);
+      q += double(pg) * double(pg) * double(b[i] - a[i]) * double(b[i] - a[i]);
+    }
+    norms.push_back(std::sqrt(q));
+  }
+  std::sort(norms.begin(), norms.end());
+  median_norm = norms[norms.size() / 2];
+  const float threshold = o.threshold ? float(median_norm) : 0.0f;
+  c.shape = fmt("(%lld,%lld) %s eta=%g%s%s%s", (long long)batch, (long long)per_sample,
+                o.x ? "eps" : "x0", o.eta, o.momentum ? " +momentum(in place)" : "",
+                o.threshold ? " +threshold" : "", o.out_is_b ? " out=b" : "");
+  int ix = -1;
+  if (o.x) {
+    ix = int(c.inputs.size());
+    c.inputs.push_back({g.normal(n, 0.0, std::sqrt(1.0 + sigma * sigma))});
+  }
+  const int ia = int(c.inputs.size());
+  c.inputs.push_back({a});
+  const int ib = int(c.inputs.size());
+  c.inputs.push_back({b});
+  int im = -1;
+  if (o.momentum) {
+    im = int(c.inputs.size());
+    c.inputs.push_back({g.normal(n, 0.0, 0.5)});
+  }
+  // outputs: [momentum_out (in place),] out
+  if (o.momentum) {
+    c.outputs = {n, n};
+    c.inout = im;
+  } else {
+    c.outputs = {n};
+    if (o.out_is_b) c.inout = ib;
+  }
+  c.timed = !o.momentum && !o.out_is_b;
+  c.run = [=](g4j_stream* s, int dt, const Ptrs& in, const Ptrs& out) {
+    void* m_out = o.momentum ? out[0] : nullptr;
+    void* res = o.momentum ? out[1] : out[0];
+    return g4j_apg(s, dt, batch, per_sample, ix >= 0 ? in[ix] : nullptr, in[ia], in[ib], px, pg,
+                   scale, o.eta, threshold, beta, im >= 0 ? in[im] : nullptr, m_out, res);
+  };
+  c.reference = [=](const RefIn& in, const Sample*) {
+    ref::ApgResult r = ref::apg(batch, per_sample, ix >= 0 ? &in[ix] : nullptr, in[ia], in[ib], px,
+                                pg, scale, o.eta, threshold, beta, im >= 0 ? &in[im] : nullptr);
+    if (o.momentum) return std::vector<ref::Result>{r.momentum, r.out};
+    return std::vector<ref::Result>{r.out};
+  };
+  return c;
+}
+
 // ---- the case lists ---------------------------------------------------------------------------
 
 std::vector<Case> quick_cases(Gen& g) {
@@ -842,6 +939,14 @@ std::vector<Case> quick_cases(Gen& g) {
   v.push_back(avg_pool_backward_case(g, 2, 2, 2));
   v.push_back(learned_range_case(g, 1031, -13.3f, -9.2f, false));
   v.push_back(learned_range_case(g, 33, -4.1f, -3.9f, true));
+  v.push_back(cfg_rescale_case(g, 3, 3 * 17 * 19, 7.5f, 0.7f, 0.0, false));
+  v.push_back(cfg_rescale_case(g, 5, 2, 3.0f, 1.0f, 0.0, false));
+  v.push_back(cfg_rescale_case(g, 2, 4099, 5.0f, 0.5f, 40.0, true));
+  v.push_back(cfg_rescale_case(g, 1, 33, 2.0f, 0.0f, 0.0, false));
+  v.push_back(apg_case(g, 5, 3 * 17 * 19, {true, true, true, false, 0.0f}));
+  v.push_back(apg_case(g, 4, 1, {false, false, false, false, 0.3f}));
+  v.push_back(apg_case(g, 3, 4099 + 4096, {false, false, true, true, 1.0f}));
+  v.push_back(apg_case(g, 2, 257, {true, false, false, false, 0.0f}));
   v.push_back(scale_channels_case(g, 3, 7, 19, 9, false));
   v.push_back(scale_channels_case(g, 2, 5, 3, 0, true));
   v.push_back(scale_channels_case(g, 4, 1, 33, 1, false));
@@ -887,6 +992,9 @@ std::vector<Case> default_cases(Gen& g) {
   v.push_back(attention_backward_case(g, 1, 3, 32, 197, G4J_QKV_EDM2, 0.18f, 1.0));
   v.push_back(avg_pool_backward_case(g, 2 * 128, 33, 31));
   v.push_back(learned_range_case(g, 3 * 3 * 64 * 64 + 5, -20.0f, -5.0f, false));
+  v.push_back(cfg_rescale_case(g, 4, 3 * 64 * 64 + 5, 7.5f, 0.7f, 0.0, false));
+  v.push_back(apg_case(g, 4, 3 * 64 * 64 + 5, {true, true, true, false, 0.0f}));
+  v.push_back(apg_case(g, 2, 3 * 160 * 160 + 7, {true, false, true, false, 0.0f}));
   v.push_back(randn_case(7, 1, 0, 4, 3 * 64 * 64));
   return v;
 }
@@ -907,6 +1015,8 @@ std::vector<Case> bench_cases(Gen& g) {
   v.push_back(attention_case(g, 1, 8, 64, 1024, G4J_QKV_NEW_ORDER, 0.125f, 1.0));
   v.push_back(linear_case(g, 4, 768, 768, true));
   v.push_back(guided_step_case(g, 8 * 3 * 256 * 256, {true, true, true, true, false, 1.0f}));
+  v.push_back(cfg_rescale_case(g, 8, 3 * 256 * 256, 7.5f, 0.7f, 0.0, false));
+  v.push_back(apg_case(g, 8, 3 * 256 * 256, {true, true, true, false, 0.0f}));
   v.push_back(upsample_case(g, 4 * 384, 32, 32));
   v.push_back(avg_pool_case(g, 4 * 192, 64, 64));
   v.push_back(randn_case(3, 0, 0, 8, 3 * 256 * 256));

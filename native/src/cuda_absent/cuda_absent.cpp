@@ -39,6 +39,8 @@ void mark_nonfinite(Stream, const MarkNonfiniteArgs&) { not_built(); }
 void scale_channels(Stream, const ScaleChannelsArgs&) { not_built(); }
 void clamp(Stream, const ClampArgs&) { not_built(); }
 void normalize(Stream, const NormalizeArgs&) { not_built(); }
+void cfg_rescale(Stream, const CfgRescaleArgs&) { not_built(); }
+void apg(Stream, const ApgArgs&) { not_built(); }
 
 void set_device(int) { not_built(); }
 

@@ -2156,6 +2156,149 @@ public class guidance4j_h extends guidance4j_h$shared {
         }
     }
 
+    private static class g4j_cfg_rescale {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            guidance4j_h.C_INT,
+            guidance4j_h.C_POINTER,
+            guidance4j_h.C_INT,
+            guidance4j_h.C_LONG,
+            guidance4j_h.C_LONG,
+            guidance4j_h.C_POINTER,
+            guidance4j_h.C_POINTER,
+            guidance4j_h.C_FLOAT,
+            guidance4j_h.C_FLOAT,
+            guidance4j_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_cfg_rescale");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int g4j_cfg_rescale(g4j_stream *stream, int dtype, int64_t batch, int64_t per_sample, const void *a, const void *b, float scale, float phi, void *out)
+     * }
+     */
+    public static FunctionDescriptor g4j_cfg_rescale$descriptor() {
+        return g4j_cfg_rescale.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int g4j_cfg_rescale(g4j_stream *stream, int dtype, int64_t batch, int64_t per_sample, const void *a, const void *b, float scale, float phi, void *out)
+     * }
+     */
+    public static MethodHandle g4j_cfg_rescale$handle() {
+        return g4j_cfg_rescale.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int g4j_cfg_rescale(g4j_stream *stream, int dtype, int64_t batch, int64_t per_sample, const void *a, const void *b, float scale, float phi, void *out)
+     * }
+     */
+    public static MemorySegment g4j_cfg_rescale$address() {
+        return g4j_cfg_rescale.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int g4j_cfg_rescale(g4j_stream *stream, int dtype, int64_t batch, int64_t per_sample, const void *a, const void *b, float scale, float phi, void *out)
+     * }
+     */
+    public static int g4j_cfg_rescale(MemorySegment stream, int dtype, long batch, long per_sample, MemorySegment a, MemorySegment b, float scale, float phi, MemorySegment out) {
+        var mh$ = g4j_cfg_rescale.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("g4j_cfg_rescale", stream, dtype, batch, per_sample, a, b, scale, phi, out);
+            }
+            return (int)mh$.invokeExact(stream, dtype, batch, per_sample, a, b, scale, phi, out);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class g4j_apg {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            guidance4j_h.C_INT,
+            guidance4j_h.C_POINTER,
+            guidance4j_h.C_INT,
+            guidance4j_h.C_LONG,
+            guidance4j_h.C_LONG,
+            guidance4j_h.C_POINTER,
+            guidance4j_h.C_POINTER,
+            guidance4j_h.C_POINTER,
+            guidance4j_h.C_FLOAT,
+            guidance4j_h.C_FLOAT,
+            guidance4j_h.C_FLOAT,
+            guidance4j_h.C_FLOAT,
+            guidance4j_h.C_FLOAT,
+            guidance4j_h.C_FLOAT,
+            guidance4j_h.C_POINTER,
+            guidance4j_h.C_POINTER,
+            guidance4j_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_apg");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int g4j_apg(g4j_stream *stream, int dtype, int64_t batch, int64_t per_sample, const void *x, const void *a, const void *b, float px, float pg, float scale, float eta, float norm_threshold, float momentum, const void *momentum_in, void *momentum_out, void *out)
+     * }
+     */
+    public static FunctionDescriptor g4j_apg$descriptor() {
+        return g4j_apg.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int g4j_apg(g4j_stream *stream, int dtype, int64_t batch, int64_t per_sample, const void *x, const void *a, const void *b, float px, float pg, float scale, float eta, float norm_threshold, float momentum, const void *momentum_in, void *momentum_out, void *out)
+     * }
+     */
+    public static MethodHandle g4j_apg$handle() {
+        return g4j_apg.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int g4j_apg(g4j_stream *stream, int dtype, int64_t batch, int64_t per_sample, const void *x, const void *a, const void *b, float px, float pg, float scale, float eta, float norm_threshold, float momentum, const void *momentum_in, void *momentum_out, void *out)
+     * }
+     */
+    public static MemorySegment g4j_apg$address() {
+        return g4j_apg.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int g4j_apg(g4j_stream *stream, int dtype, int64_t batch, int64_t per_sample, const void *x, const void *a, const void *b, float px, float pg, float scale, float eta, float norm_threshold, float momentum, const void *momentum_in, void *momentum_out, void *out)
+     * }
+     */
+    public static int g4j_apg(MemorySegment stream, int dtype, long batch, long per_sample, MemorySegment x, MemorySegment a, MemorySegment b, float px, float pg, float scale, float eta, float norm_threshold, float momentum, MemorySegment momentum_in, MemorySegment momentum_out, MemorySegment out) {
+        var mh$ = g4j_apg.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("g4j_apg", stream, dtype, batch, per_sample, x, a, b, px, pg, scale, eta, norm_threshold, momentum, momentum_in, momentum_out, out);
+            }
+            return (int)mh$.invokeExact(stream, dtype, batch, per_sample, x, a, b, px, pg, scale, eta, norm_threshold, momentum, momentum_in, momentum_out, out);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class g4j_group_norm {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             guidance4j_h.C_INT,

@@ -28,7 +28,7 @@ final class CompareCommand {
             new Options(
                 "compare",
                 "Samples the same seeds and classes under several guidance settings, one row each, into one PNG."))
-        .option("rows", "list", "comma-separated METHOD[:SCALE] rows, METHOD none | cfg | auto | classifier", "none,cfg:1.5,cfg:3,cfg:6,auto:2,auto:3")
+        .option("rows", "list", "comma-separated METHOD[:SCALE] rows, METHOD none | cfg | apg | pag | auto | classifier", "none,cfg:1.5,cfg:3,cfg:6,auto:2,auto:3")
         .option("class", "list", "the classes of the columns (default: the first 10 classes)", null)
         .option("per-class", "N", "samples of each class per row", "1")
         .option("seed", "N", "seed of the noise (the same in every row)", "0")
@@ -117,8 +117,8 @@ final class CompareCommand {
     for (String part : spec.split(",")) {
       String[] ms = part.strip().split(":");
       String method = ms[0];
-      if (!List.of("none", "cfg", "auto", "classifier").contains(method) || ms.length > 2 || (method.equals("none") && ms.length > 1)) {
-        throw new UsageException("--rows: '" + part + "' is not METHOD[:SCALE] with METHOD none, cfg, auto or classifier");
+      if (!List.of("none", "cfg", "apg", "pag", "auto", "classifier").contains(method) || ms.length > 2 || (method.equals("none") && ms.length > 1)) {
+        throw new UsageException("--rows: '" + part + "' is not METHOD[:SCALE] with METHOD none, cfg, apg, pag, auto or classifier");
       }
       double scale;
       try {

@@ -27,8 +27,8 @@ final class SampleCommand {
   static Options options() {
     return SamplingFlags.declare(
             new Options("sample", "Draws samples from a diffusion model, with guidance."))
-        .option("guidance", "method", "none | cfg | classifier | auto", "none")
-        .option("scale", "x", "weight of the guided direction: CFG's gamma = 1 + w, autoguidance's w, the classifier scale (defaults: cfg 3, auto 2, classifier 1)", null)
+        .option("guidance", "method", "none | cfg | apg | pag | classifier | auto", "none")
+        .option("scale", "x", "weight of the guided direction: CFG's gamma = 1 + w, APG's w (as CFG's), PAG's pag_scale, autoguidance's w, the classifier scale (defaults: cfg, apg, pag 3, auto 2, classifier 1)", null)
         .option("cfg-w", "w", "Ho & Salimans' CFG weight w instead of --scale (gamma = 1 + w)", null)
         .option("n", "N", "number of samples", "16")
         .option("class", "list", "class labels, cycled over the samples (e.g. 0,1,2), or random", "random")
@@ -51,6 +51,7 @@ final class SampleCommand {
     SamplingFlags.validate(o);
     String method = o.string("guidance");
     double scale = scale(o, method);
+    SamplingFlags.checkMethodFlags(o, method);
     Device device = SamplingFlags.device(o);
     DType dtype = SamplingFlags.dtype(o, device);
     long seed = o.longValue("seed");
@@ -121,7 +122,7 @@ final class SampleCommand {
     }
     double s = o.has("scale") ? SamplingFlags.checkScale("--scale", o.number("scale")) : SamplingFlags.defaultScale(method);
     if (o.has("scale") && method.equals("none")) {
-      throw new UsageException("--scale needs a guidance method: add --guidance cfg, auto or classifier");
+      throw new UsageException("--scale needs a guidance method: add --guidance cfg, apg, pag, auto or classifier");
     }
     return s;
   }

@@ -8,14 +8,19 @@ import org.guidance4j.diffusion.schedule.EdmChurn;
 import org.guidance4j.diffusion.schedule.EdmSchedule;
 import org.guidance4j.diffusion.schedule.LogSnrSigmas;
 import org.guidance4j.diffusion.schedule.SigmaSchedule;
+import org.guidance4j.guidance.AdaptiveProjected;
 import org.guidance4j.guidance.Autoguidance;
 import org.guidance4j.guidance.ClassifierFree;
 import org.guidance4j.guidance.ClassifierGuidance;
+import org.guidance4j.nn.PerturbedAttention;
 import org.guidance4j.nn.adm.AdmClassifier;
 import org.guidance4j.guidance.Guidance;
 import org.guidance4j.guidance.Interval;
+import org.guidance4j.guidance.PerturbedAttentionGuidance;
+import org.guidance4j.guidance.RescaledClassifierFree;
 import org.guidance4j.guidance.Unguided;
 import org.guidance4j.sampling.DiscreteSampler;
+import org.guidance4j.sampling.DpmSolverSampler;
 import org.guidance4j.sampling.EdmSampler;
 import org.guidance4j.sampling.Sampler;
 
@@ -27,17 +32,25 @@ final class SamplingFlags {
     return o.option("model", "dir", "the model: a folder with config.json and one .safetensors file", null)
         .option("guide-model", "dir", "the weaker model guiding the main one (autoguidance)", null)
         .option("classifier", "dir", "the noise-aware classifier (classifier guidance)", null)
-        .option("sampler", "name", "ddpm | ddim | heun | euler (default: ddim for guided-diffusion models, heun for EDM2 models)", null)
-        .option("steps", "N", "sampler steps: shorthand for --timestep-respacing ddimN (ddim) or N (ddpm); the EDM step count (heun, euler)", null)
+        .option("sampler", "name", "ddpm | ddim | heun | euler | dpmpp-2m | dpmpp-2m-sde (default: ddim for guided-diffusion models, heun for EDM2 models)", null)
+        .option("steps", "N", "sampler steps: shorthand for --timestep-respacing ddimN (ddim) or N (ddpm); the step count of heun, euler (32) and dpmpp-2m(-sde) (25)", null)
         .option("timestep-respacing", "str", "guided-diffusion's respacing: \"250\", \"ddim25\", \"10,10,5\" (ddpm/ddim)", null)
         .option("clip-denoised", "bool", "clip the x0 prediction to [-1, 1] (ddpm/ddim)", "true")
-        .option("eta", "x", "DDIM stochasticity (0: deterministic)", "0")
-        .option("sigma-min", "x", "EDM lowest noise level", "0.002")
-        .option("sigma-max", "x", "EDM highest noise level", "80")
+        .option("eta", "x", "DDIM stochasticity (0: deterministic); dpmpp-2m-sde's eta (default 1 there)", "0")
+        .option("s-noise", "x", "dpmpp-2m-sde: the scale of its added noise (k-diffusion's s_noise)", "1")
+        .option("solver-type", "name", "dpmpp-2m-sde: midpoint | heun, its second-order correction (k-diffusion's solver_type)", "midpoint")
+        .option("sigma-min", "x", "the lowest noise level of heun, euler and dpmpp-2m(-sde) (EDM's grid)", "0.002")
+        .option("sigma-max", "x", "their highest noise level", "80")
         .option("rho", "x", "EDM step-spacing exponent", "7")
         .option("sigma-schedule", "name", "EDM noise levels: karras (rho-warped, EDM2's) | logsnr (uniform in Ho & Salimans' log-SNR time; ignores --rho)", "karras")
         .option("s-churn", "x", "EDM stochastic churn", "0")
         .option("interval", "lo,hi", "guide only for sigma in (lo, hi]; outside, the main model alone", null)
+        .option("guidance-rescale", "phi", "cfg: diffusers' guidance_rescale (Lin et al. 2023): the guided prediction mixed with its copy rescaled to the conditional one's std, phi in [0, 1] (paper: 0.7)", "0")
+        .option("apg-eta", "x", "apg: eta, the weight of the update's part parallel to the conditional prediction, in [0, 1]", "0")
+        .option("apg-norm-threshold", "r", "apg: r, the largest norm of the update per sample (diffusers' adaptive_projected_guidance_rescale; 0: off)", "0")
+        .option("apg-momentum", "beta", "apg: beta, the momentum of the update across steps, in (-1, 1) (diffusers' adaptive_projected_guidance_momentum; 0: none)", "-0.5")
+        .option("pag-scale", "s", "cfg: add perturbed-attention guidance with this scale (diffusers' pag_scale); with --guidance pag use --scale", null)
+        .option("pag-layers", "list", "pag: the self-attention layers made identity, by checkpoint key prefix, comma-separated (diffusers' pag_applied_layers; mid: the middle block)", "mid")
         .option("device", "name", "cpu | cuda | cuda:N | auto (CUDA when present)", "auto")
         .option("dtype", "name", "f32 | f16 | bf16 (f16/bf16 on CUDA only)", "f32")
         .option("batch", "N", "samples per batch (bounds device memory)", "16");
@@ -121,7 +134,7 @@ final class SamplingFlags {
     if (!model.discrete() && (name.equals("ddpm") || name.equals("ddim"))) {
       throw new UsageException(
           "--sampler " + name + " needs a model trained on a discrete schedule; this one is continuous-time (EDM2):"
-              + " use heun or euler");
+              + " use heun, euler, dpmpp-2m or dpmpp-2m-sde");
     }
     Sampler sampler;
     try {
@@ -156,18 +169,53 @@ final class SamplingFlags {
         if (o.has("timestep-respacing")) {
           throw new UsageException("--timestep-respacing applies to ddpm/ddim; use --steps with " + name);
         }
-        int n = steps == null ? 32 : steps;
-        SigmaSchedule s =
-            switch (o.string("sigma-schedule")) {
-              case "karras" -> new EdmSchedule(o.number("sigma-min"), o.number("sigma-max"), o.number("rho"), n);
-              case "logsnr" -> LogSnrSigmas.hoSalimans(o.number("sigma-min"), o.number("sigma-max"), n);
-              default -> throw new UsageException(
-                  "--sigma-schedule must be karras or logsnr, got '" + o.string("sigma-schedule") + "'");
-            };
+        SigmaSchedule s = sigmaSchedule(o, steps == null ? 32 : steps);
         yield new EdmSampler(name.equals("heun"), s, new EdmChurn(o.number("s-churn"), 0, Double.POSITIVE_INFINITY, 1));
       }
-      default -> throw new UsageException("--sampler must be ddpm, ddim, heun or euler, got '" + name + "'");
+      case "dpmpp-2m", "dpmpp-2m-sde" -> {
+        if (o.has("timestep-respacing")) {
+          throw new UsageException("--timestep-respacing applies to ddpm/ddim; use --steps with " + name);
+        }
+        boolean sde = name.equals("dpmpp-2m-sde");
+        for (String flag : List.of("eta", "s-noise", "solver-type")) {
+          if (!sde && o.has(flag)) {
+            throw new UsageException("--" + flag + " applies to dpmpp-2m-sde (and --eta to ddim), not " + name);
+          }
+        }
+        SigmaSchedule s = sigmaSchedule(o, steps == null ? 25 : steps);
+        if (!sde) {
+          yield DpmSolverSampler.ode(s);
+        }
+        double eta = o.has("eta") ? o.number("eta") : 1.0;
+        double sNoise = o.number("s-noise");
+        if (eta < 0 || sNoise < 0) {
+          throw new UsageException("--eta and --s-noise must be >= 0, got " + eta + " and " + sNoise);
+        }
+        DpmSolverSampler.SolverType type =
+            switch (o.string("solver-type")) {
+              case "midpoint" -> DpmSolverSampler.SolverType.MIDPOINT;
+              case "heun" -> DpmSolverSampler.SolverType.HEUN;
+              default -> throw new UsageException("--solver-type must be midpoint or heun, got '" + o.string("solver-type") + "'");
+            };
+        yield DpmSolverSampler.sde(s, eta, sNoise, type);
+      }
+      default -> throw new UsageException(
+          "--sampler must be ddpm, ddim, heun, euler, dpmpp-2m or dpmpp-2m-sde, got '" + name + "'");
     };
+  }
+
+  /** The noise levels of the continuous-time samplers (heun, euler, dpmpp-2m, dpmpp-2m-sde). */
+  static SigmaSchedule sigmaSchedule(Options o, int n) {
+    try {
+      return switch (o.string("sigma-schedule")) {
+        case "karras" -> new EdmSchedule(o.number("sigma-min"), o.number("sigma-max"), o.number("rho"), n);
+        case "logsnr" -> LogSnrSigmas.hoSalimans(o.number("sigma-min"), o.number("sigma-max"), n);
+        default -> throw new UsageException(
+            "--sigma-schedule must be karras or logsnr, got '" + o.string("sigma-schedule") + "'");
+      };
+    } catch (IllegalArgumentException e) {
+      throw new UsageException("--sigma-min/--sigma-max/--rho: " + e.getMessage());
+    }
   }
 
   private static String respacing(Options o, Integer steps, String prefix, int defaultSteps) {
@@ -183,7 +231,7 @@ final class SamplingFlags {
   /** Default scale of each method: the weight of the guided direction (gamma for CFG, w for autoguidance). */
   static double defaultScale(String method) {
     return switch (method) {
-      case "cfg" -> 3.0;
+      case "cfg", "apg", "pag" -> 3.0;
       case "auto" -> 2.0;
       default -> 1.0;
     };
@@ -198,13 +246,21 @@ final class SamplingFlags {
         switch (method) {
           case "none" -> new Unguided(model);
           case "cfg" -> {
-            if (model.nullClass() < 0 && !model.discrete()) {
-              throw new UsageException(
-                  "--guidance cfg needs a null class, which EDM2 models do not have: EDM2 runs classifier-free"
-                      + " guidance with a separate unconditional network, --guidance auto --guide-model <unconditional model>");
+            requireNullClass(model, method);
+            double phi = rescale(o);
+            if (o.has("pag-scale")) {
+              if (phi != 0) {
+                throw new UsageException("--guidance-rescale and --pag-scale do not combine: give one of them");
+              }
+              yield pag(o, model, o.number("pag-scale"), scale);
             }
-            yield new ClassifierFree(model, scale);
+            yield phi != 0 ? new RescaledClassifierFree(model, scale, phi) : new ClassifierFree(model, scale);
           }
+          case "apg" -> {
+            requireNullClass(model, method);
+            yield apg(o, model, scale);
+          }
+          case "pag" -> pag(o, model, scale, 1.0);
           case "auto" -> {
             if (guide == null) {
               throw new UsageException("--guidance auto needs --guide-model (a weaker model of the same task)");
@@ -227,9 +283,87 @@ final class SamplingFlags {
             }
             yield new ClassifierGuidance(new Unguided(model), classifier::inputGradient, scale);
           }
-          default -> throw new UsageException("--guidance must be none, cfg, classifier or auto, got '" + method + "'");
+          default -> throw new UsageException(
+              "--guidance must be none, cfg, apg, pag, classifier or auto, got '" + method + "'");
         };
-    if (!o.has("interval") || method.equals("none")) {
+    return method.equals("none") ? inner : interval(o, inner, model);
+  }
+
+  /**
+   * The per-method flags given with another method are a mistake, not something to ignore (for
+   * `sample`, whose one --guidance they must fit).
+   */
+  static void checkMethodFlags(Options o, String method) {
+    if (o.has("guidance-rescale") && !method.equals("cfg")) {
+      throw new UsageException("--guidance-rescale applies to --guidance cfg, not " + method);
+    }
+    for (String flag : List.of("apg-eta", "apg-norm-threshold", "apg-momentum")) {
+      if (o.has(flag) && !method.equals("apg")) {
+        throw new UsageException("--" + flag + " applies to --guidance apg, not " + method);
+      }
+    }
+    if (o.has("pag-scale") && !method.equals("cfg")) {
+      throw new UsageException(
+          "--pag-scale adds perturbed-attention guidance to --guidance cfg; for PAG alone use --guidance pag --scale S");
+    }
+    if (o.has("pag-layers") && !method.equals("pag") && !o.has("pag-scale")) {
+      throw new UsageException("--pag-layers applies to --guidance pag (or cfg with --pag-scale)");
+    }
+  }
+
+  private static void requireNullClass(DiffusionModel model, String method) {
+    if (model.nullClass() < 0 && !model.discrete()) {
+      throw new UsageException(
+          "--guidance " + method + " needs a null class, which EDM2 models do not have: EDM2 runs classifier-free"
+              + " guidance with a separate unconditional network, --guidance auto --guide-model <unconditional model>");
+    }
+  }
+
+  /** --guidance-rescale, checked. */
+  static double rescale(Options o) {
+    double phi = o.number("guidance-rescale");
+    if (phi < 0 || phi > 1) {
+      throw new UsageException("--guidance-rescale must be in [0, 1], got " + o.string("guidance-rescale"));
+    }
+    return phi;
+  }
+
+  static Guidance apg(Options o, DiffusionModel model, double scale) {
+    double eta = o.number("apg-eta");
+    double r = o.number("apg-norm-threshold");
+    double beta = o.number("apg-momentum");
+    if (eta < 0 || eta > 1) {
+      throw new UsageException("--apg-eta must be in [0, 1], got " + o.string("apg-eta"));
+    }
+    if (r < 0) {
+      throw new UsageException("--apg-norm-threshold must be >= 0 (0: off), got " + o.string("apg-norm-threshold"));
+    }
+    if (!(beta > -1 && beta < 1)) {
+      throw new UsageException("--apg-momentum must be in (-1, 1), got " + o.string("apg-momentum"));
+    }
+    return new AdaptiveProjected(model, scale, eta, r, beta);
+  }
+
+  /** PAG with pag_scale {@code s} on --pag-layers, combined with CFG of scale {@code gamma} (1: none). */
+  static Guidance pag(Options o, DiffusionModel model, double s, double gamma) {
+    if (s < 0) {
+      throw new UsageException("--pag-scale must be >= 0, got " + s);
+    }
+    if (model.attentionLayers().isEmpty()) {
+      throw new UsageException("perturbed-attention guidance needs a model with self-attention layers; this one has none");
+    }
+    List<String> layers = List.of(o.string("pag-layers").split(",")).stream().map(String::strip).toList();
+    try {
+      new PerturbedAttention(layers, 0, 1).resolve(model.attentionLayers(), model.middleAttentionLayers());
+    } catch (org.guidance4j.core.InvalidArgumentException e) {
+      throw new UsageException("--pag-layers: " + e.getMessage());
+    }
+    return new PerturbedAttentionGuidance(model, s, layers, gamma);
+  }
+
+  /** {@code inner} limited to --interval when given (the main model alone outside it). */
+  static Guidance interval(Options o, Guidance inner, DiffusionModel model) {
+    if (!o.has("interval")) {
       return inner;
     }
     double[] lohi = interval(o);

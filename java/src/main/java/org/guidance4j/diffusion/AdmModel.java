@@ -13,6 +13,7 @@ import org.guidance4j.io.ModelConfig;
 import org.guidance4j.io.ModelConfigException;
 import org.guidance4j.io.ModelFiles;
 import org.guidance4j.nn.adm.AdmConfig;
+import org.guidance4j.nn.PerturbedAttention;
 import org.guidance4j.nn.adm.AdmUNet;
 
 /**
@@ -163,14 +164,29 @@ public final class AdmModel implements DiffusionModel {
 
   @Override
   public Tensor forward(Tensor x, float[] timesteps, long[] labels) {
+    return forward(x, timesteps, labels, null);
+  }
+
+  @Override
+  public java.util.List<String> attentionLayers() {
+    return net.attentionLayers();
+  }
+
+  @Override
+  public java.util.List<String> middleAttentionLayers() {
+    return net.middleAttentionLayers();
+  }
+
+  @Override
+  public Tensor forward(Tensor x, float[] timesteps, long[] labels, PerturbedAttention perturbation) {
     if (timeScale == 1f) {
-      return net.forward(x, timesteps, labels);
+      return net.forward(x, timesteps, labels, perturbation);
     }
     float[] scaled = new float[timesteps.length];
     for (int i = 0; i < scaled.length; i++) {
       scaled[i] = timesteps[i] * timeScale;
     }
-    return net.forward(x, scaled, labels);
+    return net.forward(x, scaled, labels, perturbation);
   }
 
   @Override

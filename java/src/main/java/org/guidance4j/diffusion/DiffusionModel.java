@@ -4,6 +4,7 @@ import org.guidance4j.core.Device;
 import org.guidance4j.core.Tensor;
 import org.guidance4j.diffusion.schedule.DiscreteDiffusion;
 import org.guidance4j.diffusion.schedule.Prediction;
+import org.guidance4j.nn.PerturbedAttention;
 
 /**
  * A denoising network as the samplers and guidance methods see it.
@@ -66,6 +67,35 @@ public interface DiffusionModel extends AutoCloseable {
    * timesteps for discrete models, sigmas for continuous ones) and labels (or null).
    */
   Tensor forward(Tensor x, float[] noiseInputs, long[] labels);
+
+  /**
+   * The self-attention layers perturbed-attention guidance can replace by the identity, by
+   * checkpoint key; empty for a model without any (then {@link #forward(Tensor, float[], long[],
+   * PerturbedAttention)} is unsupported).
+   */
+  default java.util.List<String> attentionLayers() {
+    return java.util.List.of();
+  }
+
+  /** The middle attention layer(s) among {@link #attentionLayers}: what "mid" selects (diffusers' default). */
+  default java.util.List<String> middleAttentionLayers() {
+    return java.util.List.of();
+  }
+
+  /**
+   * {@link #forward(Tensor, float[], long[])} with the perturbation's rows of the batch on the
+   * identity attention map in its layers (the model's perturbed version, made on the fly); null
+   * is the plain forward.
+   *
+   * @throws UnsupportedOperationException for a model without self-attention layers
+   */
+  default Tensor forward(Tensor x, float[] noiseInputs, long[] labels, PerturbedAttention perturbation) {
+    if (perturbation == null) {
+      return forward(x, noiseInputs, labels);
+    }
+    throw new UnsupportedOperationException(
+        getClass().getSimpleName() + " has no self-attention layers to perturb (perturbed-attention guidance)");
+  }
 
   @Override
   void close();

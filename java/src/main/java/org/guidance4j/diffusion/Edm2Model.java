@@ -9,6 +9,7 @@ import org.guidance4j.core.Ops;
 import org.guidance4j.core.Tensor;
 import org.guidance4j.diffusion.schedule.DiscreteDiffusion;
 import org.guidance4j.nn.edm2.Edm2Config;
+import org.guidance4j.nn.PerturbedAttention;
 import org.guidance4j.nn.edm2.Edm2Denoiser;
 
 /**
@@ -59,6 +60,21 @@ public final class Edm2Model implements ContinuousModel {
   /** D(x; sigma, labels) for x_vp (N, C, R, R), sigmas (N) as {@link #noiseInput} gives them. */
   @Override
   public Tensor forward(Tensor xVp, float[] sigmas, long[] labels) {
+    return forward(xVp, sigmas, labels, null);
+  }
+
+  @Override
+  public java.util.List<String> attentionLayers() {
+    return net.attentionLayers();
+  }
+
+  @Override
+  public java.util.List<String> middleAttentionLayers() {
+    return net.middleAttentionLayers();
+  }
+
+  @Override
+  public Tensor forward(Tensor xVp, float[] sigmas, long[] labels, PerturbedAttention perturbation) {
     if (sigmas == null || xVp.rank() < 1 || sigmas.length != xVp.dim(0)) {
       throw new InvalidArgumentException(
           "Edm2Model.forward",
@@ -75,7 +91,7 @@ public final class Edm2Model implements ContinuousModel {
         Tensor factor = xVp.dtype() == DType.F32 ? f.reshape(n, 1) : f.to(xVp.dtype());
         Tensor x = Tensor.empty(xVp.device(), xVp.dtype(), xVp.shape())) {
       Ops.scaleChannelsInto(xVp.reshape(perSample), factor, x.reshape(perSample));
-      return net.forward(x, sigmas, labels);
+      return net.forward(x, sigmas, labels, perturbation);
     }
   }
 

@@ -24,14 +24,17 @@ public final class QualityPlot {
   private QualityPlot() {}
 
   private static final int PANEL_W = 520;
-  private static final int PANEL_H = 400;
+  private static final int PANEL_H = 430;
   private static final int LEFT = 64;
   private static final int RIGHT = 16;
   private static final int TOP = 36;
-  private static final int BOTTOM = 76;
+  private static final int BOTTOM = 106; // axis labels and up to three rows of legend
   private static final Color[] COLORS = {
-    new Color(0x1f77b4), new Color(0xd62728), new Color(0x2ca02c), new Color(0x9467bd), new Color(0xff7f0e)
+    new Color(0x1f77b4), new Color(0xd62728), new Color(0x2ca02c), new Color(0x9467bd), new Color(0xff7f0e),
+    new Color(0x8c564b), new Color(0xe377c2), new Color(0x17becf), new Color(0x7f7f7f)
   };
+
+  static final String SCALE_AXIS = "guidance scale (cfg, apg: gamma = w, auto: w, pag: s, classifier: s)";
 
   /**
    * @param referenceHalves the distance between two halves of the real images, drawn as the level
@@ -39,6 +42,12 @@ public final class QualityPlot {
    */
   public static BufferedImage plot(
       List<QualitySweep.Point> points, double referenceAccuracy, double referenceHalves, String subtitle) {
+    return plot(points, referenceAccuracy, referenceHalves, subtitle, SCALE_AXIS);
+  }
+
+  /** The same with another quantity on the x axis (each point's scale), e.g. network evaluations. */
+  public static BufferedImage plot(
+      List<QualitySweep.Point> points, double referenceAccuracy, double referenceHalves, String subtitle, String xAxis) {
     Map<String, List<QualitySweep.Point>> lines = lines(points);
     BufferedImage img = new BufferedImage(2 * PANEL_W, PANEL_H + 24, BufferedImage.TYPE_INT_RGB);
     Graphics2D g = img.createGraphics();
@@ -47,9 +56,9 @@ public final class QualityPlot {
     g.setColor(Color.WHITE);
     g.fillRect(0, 0, img.getWidth(), img.getHeight());
     panel(g, 0, "classifier accuracy (fidelity), higher is better", lines, QualitySweep.Point::accuracy,
-        referenceAccuracy, "held-out real images", 1.0);
+        referenceAccuracy, "held-out real images", 1.0, xAxis);
     panel(g, PANEL_W, "Fréchet distance to held-out images, lower is better", lines, QualitySweep.Point::frechet,
-        referenceHalves, "real images, half vs half", Double.POSITIVE_INFINITY);
+        referenceHalves, "real images, half vs half", Double.POSITIVE_INFINITY, xAxis);
     g.setColor(Color.DARK_GRAY);
     g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
     g.drawString(subtitle, LEFT, PANEL_H + 14);
@@ -83,7 +92,7 @@ public final class QualityPlot {
 
   private static void panel(
       Graphics2D g, int x0, String title, Map<String, List<QualitySweep.Point>> lines,
-      ToDoubleFunction<QualitySweep.Point> value, double reference, String referenceName, double ceiling) {
+      ToDoubleFunction<QualitySweep.Point> value, double reference, String referenceName, double ceiling, String xAxis) {
     double xMin = Double.POSITIVE_INFINITY;
     double xMax = Double.NEGATIVE_INFINITY;
     double yMin = Double.POSITIVE_INFINITY;
@@ -129,7 +138,7 @@ public final class QualityPlot {
     }
     g.setColor(Color.BLACK);
     g.drawRect(ax.left, ax.top, ax.width, ax.height);
-    g.drawString("guidance scale (cfg: gamma, auto: w, classifier: s)", ax.left, ax.top + ax.height + 34);
+    g.drawString(xAxis, ax.left, ax.top + ax.height + 34);
     g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 13));
     g.drawString(title, ax.left, TOP - 14);
     g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
@@ -140,7 +149,9 @@ public final class QualityPlot {
       g.setStroke(new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {6f, 4f}, 0f));
       g.drawLine(ax.left, ax.py(reference), ax.left + ax.width, ax.py(reference));
       g.setStroke(new BasicStroke(1f));
-      legendX = legend(g, legendX, legendY, Color.GRAY, referenceName);
+      int[] at = legend(g, legendX, legendY, ax.left, ax.left + ax.width, Color.GRAY, referenceName);
+      legendX = at[0];
+      legendY = at[1];
     }
     int k = 0;
     for (Map.Entry<String, List<QualitySweep.Point>> e : lines.entrySet()) {
@@ -167,17 +178,27 @@ public final class QualityPlot {
       }
       g.draw(path);
       g.setStroke(new BasicStroke(1f));
-      legendX = legend(g, legendX, legendY, c, e.getKey());
+      int[] at = legend(g, legendX, legendY, ax.left, ax.left + ax.width, c, e.getKey());
+      legendX = at[0];
+      legendY = at[1];
     }
   }
 
-  /** One legend entry at (x, y); returns where the next one starts. */
-  private static int legend(Graphics2D g, int x, int y, Color c, String name) {
+  /**
+   * One legend entry at (x, y), on the next row (from {@code left}) when it would pass {@code right};
+   * returns where the next one starts, {x, y}.
+   */
+  private static int[] legend(Graphics2D g, int x, int y, int left, int right, Color c, String name) {
+    int width = 24 + g.getFontMetrics().stringWidth(name);
+    if (x > left && x + width > right) {
+      x = left;
+      y += 15;
+    }
     g.setColor(c);
     g.fillRect(x, y - 6, 18, 4);
     g.setColor(Color.BLACK);
     g.drawString(name, x + 24, y);
-    return x + 24 + g.getFontMetrics().stringWidth(name) + 18;
+    return new int[] {x + width + 18, y};
   }
 
   private record Axis(double x0, double x1, double y0, double y1, int left, int top, int width, int height) {

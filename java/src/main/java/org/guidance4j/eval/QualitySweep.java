@@ -135,12 +135,17 @@ public final class QualitySweep {
   /** The scale at which each method is the unguided conditional model ("none"). */
   public static double neutralScale(String method) {
     return switch (method) {
-      case "cfg", "auto" -> 1.0;
+      case "cfg", "auto", "apg", "cfg-rescale" -> 1.0;
       default -> 0.0;
     };
   }
 
   public Point measure(String method, double scale, Guidance guidance) {
+    return measure(method, scale, guidance, sampler);
+  }
+
+  /** One setting with another sampler than the sweep's (the step-count comparison). */
+  public Point measure(String method, double scale, Guidance guidance, Sampler sampler) {
     long start = System.nanoTime();
     ClassifierFeatures f;
     try (Tensor samples =

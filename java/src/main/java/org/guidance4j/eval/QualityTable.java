@@ -31,4 +31,24 @@ public final class QualityTable {
     }
     return b.toString();
   }
+
+  /** One row of the step-count comparison: a sampler at a number of steps. */
+  public record StepRow(String sampler, int steps, int evaluations, QualitySweep.Point point) {}
+
+  /**
+   * The step-count comparison as a Markdown table: evaluations are the guided denoiser's per
+   * sample (each counts once however many network rows its guidance runs).
+   */
+  public static String stepsMarkdown(List<StepRow> rows, String guidance) {
+    StringBuilder b = new StringBuilder();
+    b.append("| sampler (guidance ").append(guidance).append(") | steps | denoiser evaluations | accuracy | Fréchet distance | within-class spread | seconds |\n");
+    b.append("|---|---:|---:|---:|---:|---:|---:|\n");
+    for (StepRow r : rows) {
+      QualitySweep.Point p = r.point();
+      b.append(String.format(
+          Locale.ROOT, "| %s | %d | %d | %.3f | %.3f | %.2f | %.0f |%n",
+          r.sampler(), r.steps(), r.evaluations(), p.accuracy(), p.frechet(), p.spread(), p.seconds()));
+    }
+    return b.toString();
+  }
 }

@@ -44,6 +44,17 @@ public final class ClassifierGuidance implements Guidance {
   }
 
   @Override
+  public Guidance openRun() {
+    Guidance run = base.openRun();
+    return run == base ? this : new ClassifierGuidance(run, classifier, scale);
+  }
+
+  @Override
+  public void close() {
+    base.close();
+  }
+
+  @Override
   public String describe() {
     return "classifier(scale=" + scale + (base instanceof Unguided ? "" : ", on " + base.describe()) + ")";
   }

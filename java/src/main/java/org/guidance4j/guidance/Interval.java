@@ -41,4 +41,18 @@ public final class Interval implements Guidance {
   public String describe() {
     return inside.describe() + " for sigma in (" + lo + ", " + hi + "]";
   }
+
+  /** Opens both sides' runs: a stateful method keeps its state across the steps inside the interval only. */
+  @Override
+  public Guidance openRun() {
+    Guidance in = inside.openRun();
+    Guidance out = outside.openRun();
+    return in == inside && out == outside ? this : new Interval(in, out, lo, hi);
+  }
+
+  @Override
+  public void close() {
+    inside.close();
+    outside.close();
+  }
 }

@@ -105,6 +105,12 @@ public final class DiscreteSampler implements Sampler {
 
   @Override
   public Tensor run(DiffusionModel model, Guidance guidance, Tensor x0, long[] labels, Noise noise, StepHook hook) {
+    try (Guidance run = guidance.openRun()) {
+      return loop(model, run, x0, labels, noise, hook);
+    }
+  }
+
+  private Tensor loop(DiffusionModel model, Guidance guidance, Tensor x0, long[] labels, Noise noise, StepHook hook) {
     Respacing r = Respacing.of(requireDiscrete(model).diffusion().betas(), respacing);
     Prediction prediction = model.prediction();
     DiscreteDiffusion d = r.diffusion();

@@ -36,6 +36,12 @@ public final class EdmSampler implements Sampler {
 
   @Override
   public Tensor run(DiffusionModel model, Guidance guidance, Tensor noise0, long[] labels, Noise noise, StepHook hook) {
+    try (Guidance run = guidance.openRun()) {
+      return loop(model, run, noise0, labels, noise, hook);
+    }
+  }
+
+  private Tensor loop(DiffusionModel model, Guidance guidance, Tensor noise0, long[] labels, Noise noise, StepHook hook) {
     DenoiserView view = DenoiserView.of(model, guidance);
     double[] t = schedule.sigmas();
     int n = schedule.steps();

@@ -446,7 +446,7 @@ class CliErrorsTest {
     fails(2, sample("--model", model, "--sampler", "heun", "--rho", "0"), "--rho", "> 0");
     fails(2, sample("--model", model, "--sampler", "heun", "--s-churn", "-2"), "--s-churn", ">= 0");
     fails(2, sample("--model", model, "--batch", "0"), "--batch", ">= 1", "0");
-    fails(2, sample("--model", model, "--sampler", "heun", "--sigma-schedule", "logsnr", "--sigma-max", "1e30"), "--sampler heun");
+    fails(2, sample("--model", model, "--sampler", "heun", "--sigma-schedule", "logsnr", "--sigma-max", "1e30"), "--sigma-max", "log-SNR");
   }
 
   @Test

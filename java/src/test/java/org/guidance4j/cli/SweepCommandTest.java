@@ -17,6 +17,11 @@ import org.junit.jupiter.api.io.TempDir;
 class SweepCommandTest {
   @TempDir Path tmp;
 
+  /** The rows of issue 16 (rescale, APG, PAG, the step-count comparison) left out. */
+  static final String[] NO_VARIANTS = {
+    "--rescale-scales", "", "--apg-scales", "", "--pag-scales", "", "--cfg-pag-scales", "", "--step-counts", ""
+  };
+
   private String[] sweep(Path out, String... extra) {
     String m = CliRun.models().toString();
     List<String> a = new java.util.ArrayList<>(List.of(
@@ -30,8 +35,8 @@ class SweepCommandTest {
   @Test
   void writesTableAndPlot() throws IOException {
     Path out = tmp.resolve("quality");
-    CliRun r = CliRun.of(sweep(out, "--n", "10", "--steps", "2", "--batch", "10",
-        "--cfg-scales", "2", "--classifier-scales", "1,2", "--auto-scales", "2"));
+    CliRun r = CliRun.of(sweep(out, concat(new String[] {"--n", "10", "--steps", "2", "--batch", "10",
+        "--cfg-scales", "2", "--classifier-scales", "1,2", "--auto-scales", "2"}, NO_VARIANTS)));
     assertEquals(0, r.code(), r.err());
     assertEquals(List.of(out.resolve("quality.md"), out.resolve("quality.png")), CliRun.contents(out));
     String md = Files.readString(out.resolve("quality.md"));
@@ -46,10 +51,49 @@ class SweepCommandTest {
   @Test
   void skippedMethodsAreLeftOut() throws IOException {
     Path out = tmp.resolve("q");
-    CliRun r = CliRun.of(sweep(out, "--n", "10", "--steps", "2", "--cfg-scales", "", "--classifier-scales", "", "--auto-scales", "3"));
+    CliRun r = CliRun.of(sweep(out, concat(new String[] {"--n", "10", "--steps", "2", "--cfg-scales", "", "--classifier-scales", "", "--auto-scales", "3"}, NO_VARIANTS)));
     assertEquals(0, r.code(), r.err());
     String md = Files.readString(out.resolve("quality.md"));
     assertTrue(md.contains("| auto | 3 |") && !md.contains("| cfg |") && !md.contains("| classifier |"), md);
+  }
+
+  static String[] concat(String[] a, String[] b) {
+    String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
+  }
+
+  @Test
+  void variantRowsAndStepComparison() throws IOException {
+    Path out = tmp.resolve("variants");
+    CliRun r = CliRun.of(sweep(out, "--n", "10", "--steps", "2", "--batch", "10",
+        "--cfg-scales", "", "--classifier-scales", "", "--auto-scales", "",
+        "--rescale-scales", "3", "--apg-scales", "3", "--pag-scales", "2", "--cfg-pag-scales", "1",
+        "--step-counts", "3"));
+    assertEquals(0, r.code(), r.err());
+    assertEquals(List.of(out.resolve("quality.md"), out.resolve("quality.png"), out.resolve("steps.png")), CliRun.contents(out));
+    String md = Files.readString(out.resolve("quality.md"));
+    for (String row : List.of("| cfg-rescale | 3 |", "| apg | 3 |", "| pag | 2 |", "| cfg+pag | 1 |",
+        "| ddim | 3 | 3 |", "| ddim-noclip | 3 | 3 |", "| heun | 2 | 3 |", "| dpmpp-2m | 3 | 3 |", "| dpmpp-2m-sde | 3 | 3 |",
+        "guidance cfg 2.0")) {
+      assertTrue(md.contains(row), row + " in:\n" + md);
+    }
+    assertTrue(ImageIO.read(out.resolve("steps.png").toFile()).getWidth() > 800);
+  }
+
+  @Test
+  void variantFlagsOfSampleAreRefused() {
+    Path out = tmp.resolve("q");
+    CliRun r = CliRun.of(sweep(out, "--guidance-rescale", "0.7"));
+    assertEquals(2, r.code(), r.err());
+    assertTrue(r.err().contains("--rescale-scales"), r.err());
+    r = CliRun.of(sweep(out, "--step-counts", "1"));
+    assertEquals(2, r.code(), r.err());
+    assertTrue(r.err().contains("--step-counts"), r.err());
+    r = CliRun.of(sweep(out, "--step-samplers", "ddim,plms"));
+    assertEquals(2, r.code(), r.err());
+    assertTrue(r.err().contains("--step-samplers") && r.err().contains("plms"), r.err());
+    assertFalse(Files.exists(out));
   }
 
   @Test

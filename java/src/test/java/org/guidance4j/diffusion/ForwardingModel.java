@@ -68,6 +68,21 @@ public class ForwardingModel implements DiffusionModel {
     return inner.forward(x, noiseInputs, labels);
   }
 
+  @Override
+  public java.util.List<String> attentionLayers() {
+    return inner.attentionLayers();
+  }
+
+  @Override
+  public java.util.List<String> middleAttentionLayers() {
+    return inner.middleAttentionLayers();
+  }
+
+  @Override
+  public Tensor forward(Tensor x, float[] noiseInputs, long[] labels, org.guidance4j.nn.PerturbedAttention perturbation) {
+    return inner.forward(x, noiseInputs, labels, perturbation);
+  }
+
   /** Does not close {@code inner}: the test that made it does. */
   @Override
   public void close() {}

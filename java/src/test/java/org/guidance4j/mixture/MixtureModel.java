@@ -29,6 +29,7 @@ final class MixtureModel implements DiffusionModel {
   private final DiscreteDiffusion diffusion = new DiscreteDiffusion(BetaSchedule.LINEAR.betas(1000));
   private final DiscreteSigmas sigmas = new DiscreteSigmas(diffusion);
   private long evaluations;
+  private GaussianMixture perturbed; // what a "perturbed-attention" forward evaluates, or null
 
   MixtureModel(GaussianMixture mixture, long[] sampleShape, boolean conditional) {
     this(mixture, sampleShape, conditional, Prediction.EPSILON);
@@ -47,6 +48,41 @@ final class MixtureModel implements DiffusionModel {
 
   GaussianMixture mixture() {
     return mixture;
+  }
+
+  /**
+   * This model with a stand-in for perturbed-attention guidance's perturbed version: rows that a
+   * forward perturbs are evaluated under {@code perturbed} (e.g. the broadened mixture, the kind
+   * of "bad version" autoguidance uses), through one layer named {@link #LAYER}.
+   */
+  MixtureModel withPerturbation(GaussianMixture perturbed) {
+    MixtureModel m = new MixtureModel(mixture, sampleShape, conditional, prediction);
+    m.perturbed = perturbed;
+    return m;
+  }
+
+  static final String LAYER = "mixture.attention";
+
+  @Override
+  public java.util.List<String> attentionLayers() {
+    return perturbed == null ? java.util.List.of() : java.util.List.of(LAYER);
+  }
+
+  @Override
+  public java.util.List<String> middleAttentionLayers() {
+    return attentionLayers();
+  }
+
+  @Override
+  public Tensor forward(Tensor x, float[] timesteps, long[] labels, org.guidance4j.nn.PerturbedAttention p) {
+    if (p == null) {
+      return forward(x, timesteps, labels);
+    }
+    if (perturbed == null) {
+      throw new UnsupportedOperationException("this mixture model has no perturbed version");
+    }
+    p.resolve(attentionLayers(), middleAttentionLayers());
+    return evaluate(x, timesteps, labels, p.fromRow(), p.toRow());
   }
 
   /** abar of the (possibly fractional) network timestep t. */
@@ -102,6 +138,11 @@ final class MixtureModel implements DiffusionModel {
 
   @Override
   public Tensor forward(Tensor x, float[] timesteps, long[] labels) {
+    return evaluate(x, timesteps, labels, 0, 0);
+  }
+
+  /** The exact outputs; rows [from, to) under the perturbed mixture. */
+  private Tensor evaluate(Tensor x, float[] timesteps, long[] labels, long from, long to) {
     int n = (int) x.dim(0);
     int dim = mixture.dim;
     if (conditional != (labels != null)) {
@@ -116,7 +157,8 @@ final class MixtureModel implements DiffusionModel {
       }
       int label = labels == null || labels[i] == mixture.numClasses ? -1 : (int) labels[i];
       double abar = abar(timesteps[i]);
-      double[] eps = mixture.eps(row, abar, mixture.viewWeights(label));
+      GaussianMixture m = i >= from && i < to ? perturbed : mixture;
+      double[] eps = m.eps(row, abar, m.viewWeights(label));
       for (int d = 0; d < dim; d++) {
         double x0 = (row[d] - Math.sqrt(1 - abar) * eps[d]) / Math.sqrt(abar);
         double value =

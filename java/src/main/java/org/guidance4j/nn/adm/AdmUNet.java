@@ -16,6 +16,8 @@ import org.guidance4j.core.Tensor;
 import org.guidance4j.io.SafetensorsFile;
 import org.guidance4j.nn.Conv2d;
 import org.guidance4j.nn.GroupNorm32;
+import org.guidance4j.nn.IdentityAttention;
+import org.guidance4j.nn.PerturbedAttention;
 import org.guidance4j.nn.UseGuard;
 import org.guidance4j.nn.Weights;
 
@@ -91,6 +93,48 @@ public final class AdmUNet implements AutoCloseable {
 
   public DType dtype() {
     return weights.dtype();
+  }
+
+  /** The self-attention layers by checkpoint key prefix (e.g. "input_blocks.4.1"), in forward order. */
+  public List<String> attentionLayers() {
+    List<String> names = new ArrayList<>();
+    for (TimestepBlock b : encoder.inputBlocks) {
+      addAttention(b, names);
+    }
+    addAttention(encoder.middleBlock, names);
+    for (TimestepBlock b : outputBlocks) {
+      addAttention(b, names);
+    }
+    return names;
+  }
+
+  /** The middle block's attention ("middle_block.1"): what {@link PerturbedAttention#MIDDLE} selects. */
+  public List<String> middleAttentionLayers() {
+    List<String> names = new ArrayList<>();
+    addAttention(encoder.middleBlock, names);
+    return names;
+  }
+
+  private static void addAttention(TimestepBlock b, List<String> names) {
+    if (b instanceof AttentionBlock a) {
+      names.add(a.name());
+    } else if (b instanceof Sequential s) {
+      s.layers().forEach(l -> addAttention(l, names));
+    }
+  }
+
+  /**
+   * {@link #forward}, with the rows and self-attention layers of {@code perturbation} on the
+   * identity attention map (perturbed-attention guidance's perturbed model; the other rows are
+   * the ordinary forward).
+   */
+  public Tensor forward(Tensor x, float[] timesteps, long[] labels, PerturbedAttention perturbation) {
+    if (perturbation == null) {
+      return forward(x, timesteps, labels);
+    }
+    List<String> layers = perturbation.resolve(attentionLayers(), middleAttentionLayers());
+    return IdentityAttention.during(
+        layers, perturbation.fromRow(), perturbation.toRow(), () -> forward(x, timesteps, labels));
   }
 
   /**

@@ -6,6 +6,7 @@ import org.guidance4j.core.QkvLayout;
 import org.guidance4j.core.Tensor;
 import org.guidance4j.nn.Conv2d;
 import org.guidance4j.nn.GroupNorm32;
+import org.guidance4j.nn.IdentityAttention;
 import org.guidance4j.nn.Weights;
 
 /**
@@ -19,6 +20,7 @@ final class AttentionBlock implements TimestepBlock {
   private final int heads;
   private final QkvLayout layout;
   private final long channels;
+  private final String name; // the checkpoint key prefix, e.g. "middle_block.1"
 
   AttentionBlock(Weights w, String p, long channels, int numHeads, int numHeadChannels, boolean newOrder) {
     this.heads = heads(p, channels, numHeads, numHeadChannels);
@@ -27,6 +29,11 @@ final class AttentionBlock implements TimestepBlock {
     this.projOut = Conv2d.loadConv1x1(w, p + ".proj_out", channels, channels);
     this.layout = newOrder ? QkvLayout.NEW_ORDER : QkvLayout.LEGACY;
     this.channels = channels;
+    this.name = p;
+  }
+
+  String name() {
+    return name;
   }
 
   /** num_head_channels wins when set (!= -1), as in guided-diffusion. */
@@ -56,9 +63,15 @@ final class AttentionBlock implements TimestepBlock {
     long t = x.numel() / (b * channels);
     try (Tensor n = norm.forward(x, false);
         Tensor q = qkv.forward(n);
-        Tensor a = Ops.attention(q.reshape(b, 3 * channels, t), heads, layout)) {
+        // softmax attention, or V for the rows a perturbed-attention forward perturbs here
+        Tensor a = IdentityAttention.attention(q.reshape(b, 3 * channels, t), heads, layout, scale(), name)) {
       return projOut.forward(a.reshape(x.shape()), x);
     }
+  }
+
+  /** Ops.attention's default scale, 1 / sqrt(head_dim), computed the same way. */
+  private float scale() {
+    return (float) (1.0 / Math.sqrt(channels / heads));
   }
 
   /** The forward pass keeping qkv (the attention's input) for the backward; the norm's input is x. */
@@ -77,8 +90,7 @@ final class AttentionBlock implements TimestepBlock {
     try (Tensor a = Ops.attention(q.reshape(b, 3 * channels, t), heads, layout)) {
       out = tape.keep(projOut.forward(a.reshape(shape), x));
     }
-    // Ops.attention's default scale, 1 / sqrt(head_dim), computed the same way.
-    float scale = (float) (1.0 / Math.sqrt(channels / heads));
+    float scale = scale();
     tape.push(dOut -> {
       try (Tensor da = projOut.backwardInput(dOut, shape[2], shape[3]);
           Tensor dq = Grads.attentionBackward(q.reshape(b, 3 * channels, t), heads, layout, scale, da.reshape(b, channels, t));

@@ -11,6 +11,11 @@ final class Sequential implements TimestepBlock {
     this.layers = List.copyOf(layers);
   }
 
+  /** The layers in order. */
+  List<TimestepBlock> layers() {
+    return layers;
+  }
+
   @Override
   public long outChannels() {
     return layers.getLast().outChannels();

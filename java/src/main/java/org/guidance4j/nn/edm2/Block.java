@@ -8,6 +8,7 @@ import org.guidance4j.core.Device;
 import org.guidance4j.core.Ops;
 import org.guidance4j.core.QkvLayout;
 import org.guidance4j.core.Tensor;
+import org.guidance4j.nn.IdentityAttention;
 import org.guidance4j.nn.Weights;
 
 /**
@@ -46,6 +47,7 @@ final class Block implements AutoCloseable {
   private final double attnBalance;
   private final Double clipAct;
   private final long outChannels;
+  private final String name; // the checkpoint key prefix, e.g. "unet.enc.16x16_block0"
   private final List<AutoCloseable> owned = new ArrayList<>();
 
   Block(
@@ -54,6 +56,7 @@ final class Block implements AutoCloseable {
     this.flavor = flavor;
     this.resample = resample;
     this.outChannels = out;
+    this.name = p;
     double embGain = w.take(p + ".emb_gain").toFloatArray()[0];
     this.convRes0 = own(MPConv.load(w, p + ".conv_res0.weight", out, flavor == Flavor.ENC ? out : in, 3, 1, SILU_GAIN, device, dtype));
     // emb arrives as silu(emb): the U-Net's mp_silu gain is folded in here
@@ -84,6 +87,15 @@ final class Block implements AutoCloseable {
 
   long outChannels() {
     return outChannels;
+  }
+
+  String name() {
+    return name;
+  }
+
+  /** Whether the block has self-attention (EDM2 drops it where the block is narrower than one head). */
+  boolean hasAttention() {
+    return heads > 0;
   }
 
   /** x (B, in, H, W), embSilu = silu(emb) (B, emb) -> (B, out, H', W'). */
@@ -157,7 +169,10 @@ final class Block implements AutoCloseable {
       // (B, heads * headDim * 3, T): q, k and v normalised over each head's channels
       Tensor view = qkv.reshape(b, heads, headDim, 3, t);
       Ops.normalizeInto(view, 2, (float) MPConv.EPS, view);
-      try (Tensor a = Ops.attention(qkv.reshape(b, 3 * outChannels, t), heads, QkvLayout.EDM2, (float) (1 / Math.sqrt(headDim)));
+      // softmax attention, or V for the rows a perturbed-attention forward perturbs here
+      try (Tensor a =
+              IdentityAttention.attention(
+                  qkv.reshape(b, 3 * outChannels, t), heads, QkvLayout.EDM2, (float) (1 / Math.sqrt(headDim)), name);
           Tensor y = attnProj.forward(a.reshape(x.shape()))) {
         return mpSum(x, y, attnBalance);
       }

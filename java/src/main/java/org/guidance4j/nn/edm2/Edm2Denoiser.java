@@ -12,6 +12,8 @@ import org.guidance4j.diffusion.EdmPreconditioning;
 import org.guidance4j.io.ModelConfig;
 import org.guidance4j.io.ModelFiles;
 import org.guidance4j.io.SafetensorsFile;
+import org.guidance4j.nn.IdentityAttention;
+import org.guidance4j.nn.PerturbedAttention;
 import org.guidance4j.nn.UseGuard;
 import org.guidance4j.nn.Weights;
 
@@ -96,6 +98,28 @@ public final class Edm2Denoiser implements AutoCloseable {
   /** Parameters of the denoiser (U-Net and embeddings; not the uncertainty head). */
   public long parameterCount() {
     return parameters;
+  }
+
+  /** The self-attention layers by checkpoint key (e.g. "unet.enc.16x16_block0"), in forward order. */
+  public java.util.List<String> attentionLayers() {
+    return unet.attentionLayers();
+  }
+
+  /** EDM2's middle attention: the first decoder block's ("unet.dec.RxR_in0"). */
+  public java.util.List<String> middleAttentionLayers() {
+    return unet.middleAttentionLayers();
+  }
+
+  /**
+   * {@link #forward}, with the rows and self-attention layers of {@code perturbation} on the
+   * identity attention map (perturbed-attention guidance's perturbed model).
+   */
+  public Tensor forward(Tensor x, float[] sigmas, long[] labels, PerturbedAttention perturbation) {
+    if (perturbation == null) {
+      return forward(x, sigmas, labels);
+    }
+    java.util.List<String> layers = perturbation.resolve(attentionLayers(), middleAttentionLayers());
+    return IdentityAttention.during(layers, perturbation.fromRow(), perturbation.toRow(), () -> forward(x, sigmas, labels));
   }
 
   /**

@@ -145,6 +145,28 @@ final class Edm2UNet implements AutoCloseable {
     return emb;
   }
 
+  /** The blocks with self-attention by checkpoint key prefix, in forward order. */
+  List<String> attentionLayers() {
+    List<String> names = new ArrayList<>();
+    for (Named n : enc) {
+      if (n.block().hasAttention()) {
+        names.add(n.name());
+      }
+    }
+    for (Named n : dec) {
+      if (n.block().hasAttention()) {
+        names.add(n.name());
+      }
+    }
+    return names;
+  }
+
+  /** The first decoder block (dec.RxR_in0 at the lowest resolution), EDM2's middle attention. */
+  List<String> middleAttentionLayers() {
+    Named first = dec.getFirst();
+    return first.block().hasAttention() ? List.of(first.name()) : List.of();
+  }
+
   /** F(x; c_noise, labels) for x (B, C, H, W) already scaled by c_in. */
   Tensor forward(Tensor x, double[] cNoise, long[] labels) {
     long b = x.dim(0);
