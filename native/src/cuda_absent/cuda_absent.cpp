@@ -38,6 +38,9 @@ void learned_range_std(Stream, const LearnedRangeStdArgs&) { not_built(); }
 void scale_channels(Stream, const ScaleChannelsArgs&) { not_built(); }
 void clamp(Stream, const ClampArgs&) { not_built(); }
 void normalize(Stream, const NormalizeArgs&) { not_built(); }
+void concat_scale(Stream, const ConcatScaleArgs&) { not_built(); }
+void axpby_clamp(Stream, const AxpbyClampArgs&) { not_built(); }
+void embed_linear(Stream, const EmbedLinearArgs&) { not_built(); }
 
 void set_device(int) { not_built(); }
 
