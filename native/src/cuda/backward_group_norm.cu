@@ -22,7 +22,7 @@ struct GroupNormBackwardParams {
 template <typename T, typename I>
 __global__ void __launch_bounds__(kGroupThreads)
     group_norm_backward_kernel(GroupNormBackwardParams p) {
-  __shared__ float red[64];
+  __shared__ double red[64];
   const int64_t b = blockIdx.x / p.groups;
   const int64_t g = blockIdx.x - b * p.groups;
   const int64_t cpg = p.channels / p.groups;
@@ -35,9 +35,9 @@ __global__ void __launch_bounds__(kGroupThreads)
   auto each = [&](auto f) {
     for (I i = threadIdx.x; i < count; i += kGroupThreads) f(to_f32(x[i]));
   };
-  const Moments mo = block_moments<double>(each, static_cast<float>(count), red);
-  const float mean = mo.mean;
-  const float rstd = group_rstd(mo.m2, static_cast<float>(count), p.eps);
+  const Moments mo = block_moments<double>(each, static_cast<double>(count), red);
+  const float mean_hi = mo.mean_hi, mean_lo = mo.mean_lo;
+  const float rstd = group_rstd(mo.m2, static_cast<double>(count), p.eps);
 
   const T* gamma = static_cast<const T*>(p.gamma);
   const T* beta = static_cast<const T*>(p.beta);
@@ -49,7 +49,7 @@ __global__ void __launch_bounds__(kGroupThreads)
   // n and the gradient reaching it for element i of the group.
   auto grad = [&](I i, float* n_out) {
     const I cl = i / spatial;
-    const float n = (to_f32(x[i]) - mean) * rstd;
+    const float n = ((to_f32(x[i]) - mean_hi) - mean_lo) * rstd;
     const float gm = gamma != nullptr ? to_f32(gamma[c0 + cl]) : 1.0f;
     const float sc = scale != nullptr ? 1.0f + to_f32(scale[ss0 + cl]) : 1.0f;
     float dz = to_f32(dy[i]);
@@ -71,10 +71,10 @@ __global__ void __launch_bounds__(kGroupThreads)
     sum_g += gv;
     sum_gn += static_cast<double>(gv) * n;
   }
-  float sums[2] = {static_cast<float>(sum_g), static_cast<float>(sum_gn)};
-  block_sum<2>(sums, red);
-  const float mean_g = sums[0] / static_cast<float>(count);
-  const float mean_gn = sums[1] / static_cast<float>(count);
+  double sums[2] = {sum_g, sum_gn};
+  block_sum<double, 2>(sums, red);
+  const float mean_g = static_cast<float>(sums[0] / static_cast<double>(count));
+  const float mean_gn = static_cast<float>(sums[1] / static_cast<double>(count));
 
   for (I i = threadIdx.x; i < count; i += kGroupThreads) {
     float n;

@@ -33,7 +33,7 @@ struct GroupNormParams {
   void* out;
   int64_t chunks;      // blocks per group; 1: the group is resident in one block
   int64_t chunk_vecs;  // vectors per chunk (the group's last chunk may hold fewer)
-  float2* partial;     // chunks > 1: (mean, M2) of chunk r of group q at [q * chunks + r]
+  double2* partial;    // chunks > 1: (mean, M2) of chunk r of group q at [q * chunks + r]
 };
 
 // The largest block of a kernel staging P vectors per thread: 1024 threads get 64 registers
@@ -100,7 +100,7 @@ struct Staged {
 template <typename T, int V, int P>
 __global__ void __launch_bounds__(max_threads(P)) group_norm_chunk_stats_kernel(
     GroupNormParams p) {
-  __shared__ float red[32];
+  __shared__ double red[64];
   const int64_t cpg = p.channels / p.groups;
   const ChunkIndex ci = chunk_index<V>(p, cpg * p.spatial);
   const int64_t b = ci.group / p.groups, g = ci.group - b * p.groups;
@@ -109,35 +109,36 @@ __global__ void __launch_bounds__(max_threads(P)) group_norm_chunk_stats_kernel(
   const uint32_t n_vec = ci.n_el / V;
   stage<T, V, P>(x, n_vec, r);
   const Moments m =
-      block_moments<float>(Staged<T, V, P>{r, n_vec}, static_cast<float>(ci.n_el), red);
-  if (threadIdx.x == 0) p.partial[blockIdx.x] = make_float2(m.mean, m.m2);
+      block_moments<float>(Staged<T, V, P>{r, n_vec}, static_cast<double>(ci.n_el), red);
+  if (threadIdx.x == 0) p.partial[blockIdx.x] = make_double2(m.mean(), m.m2);
 }
 
-// Chunked: the group's mean and M2 from its chunks' (mean, M2), two passes over the chunks.
+// Chunked: the group's mean and M2 from its chunks' (mean, M2), in F64:
+// mean = sum n_k mean_k / n, M2 = sum M2_k + n_k (mean_k - mean)^2.
 __device__ __forceinline__ Moments combine_chunks(const GroupNormParams& p, int64_t group,
-                                                   int64_t count, int64_t chunk_el, float* red) {
-  const float2* part = p.partial + group * p.chunks;
+                                                   int64_t count, int64_t chunk_el, double* red) {
+  const double2* part = p.partial + group * p.chunks;
   auto each = [&](auto f) {
     for (int64_t k = threadIdx.x; k < p.chunks; k += blockDim.x) {
       const int64_t left = count - k * chunk_el;
-      f(static_cast<float>(left < chunk_el ? left : chunk_el), part[k]);
+      f(static_cast<double>(left < chunk_el ? left : chunk_el), part[k]);
     }
   };
-  float s = 0.0f;
-  each([&](float n, float2 st) { s = fmaf(n, st.x, s); });
-  const float mean = block_sum(s, red) / static_cast<float>(count);
-  float q = 0.0f;
-  each([&](float n, float2 st) {
-    const float d = st.x - mean;
-    q += fmaf(n * d, d, st.y);
+  double s = 0.0;
+  each([&](double n, double2 st) { s += n * st.x; });
+  const double mean = block_sum<double>(s, red) / static_cast<double>(count);
+  double q = 0.0;
+  each([&](double n, double2 st) {
+    const double d = st.x - mean;
+    q += st.y + n * d * d;
   });
-  return Moments{mean, block_sum(q, red)};
+  return make_moments(mean, block_sum<double>(q, red));
 }
 
 // The resident kernel (kChunked false: one block per group) or the chunked path's second one.
 template <typename T, int V, int P, bool kChunked>
 __global__ void __launch_bounds__(max_threads(P)) group_norm_kernel(GroupNormParams p) {
-  __shared__ float red[32];
+  __shared__ double red[64];
   G4J_DYNAMIC_SMEM(float2, coef);
   const int64_t cpg = p.channels / p.groups;
   const int64_t count = cpg * p.spatial;
@@ -163,8 +164,8 @@ __global__ void __launch_bounds__(max_threads(P)) group_norm_kernel(GroupNormPar
   // Statistics; their block_sum calls order the coefficient stores before the reads below.
   const Moments m =
       kChunked ? combine_chunks(p, ci.group, count, p.chunk_vecs * V, red)
-               : block_moments<float>(Staged<T, V, P>{r, n_vec}, static_cast<float>(count), red);
-  const float rstd = group_rstd(m.m2, static_cast<float>(count), p.eps);
+               : block_moments<float>(Staged<T, V, P>{r, n_vec}, static_cast<double>(count), red);
+  const float rstd = group_rstd(m.m2, static_cast<double>(count), p.eps);
 
   // Apply: vector v lies in channel (off + v * V) / spatial of the chunk.
 #pragma unroll
@@ -181,7 +182,7 @@ __global__ void __launch_bounds__(max_threads(P)) group_norm_kernel(GroupNormPar
       unpack(r[j], y);
 #pragma unroll
       for (int e = 0; e < V; ++e) {
-        y[e] = fmaf(y[e] - m.mean, k, ka.y);
+        y[e] = fmaf((y[e] - m.mean_hi) - m.mean_lo, k, ka.y);
         if (p.silu) y[e] = silu_f32<T>(y[e]);
       }
       store_pack<T, V>(out + static_cast<size_t>(v) * V, y);
@@ -213,8 +214,8 @@ void launch_resident(cudaStream_t stream, const GroupNormParams& p, int64_t batc
 template <typename T, int V, int P>
 void launch_chunked(cudaStream_t stream, GroupNormParams p, int64_t batch, int threads) {
   const unsigned blocks = group_blocks(batch * p.groups * p.chunks, "group_norm");
-  Scratch partial(stream, static_cast<size_t>(blocks) * sizeof(float2));
-  p.partial = partial.as<float2>();
+  Scratch partial(stream, static_cast<size_t>(blocks) * sizeof(double2));
+  p.partial = partial.as<double2>();
   group_norm_chunk_stats_kernel<T, V, P><<<blocks, threads, 0, stream>>>(p);
   LAUNCH_CHECK();
   group_norm_kernel<T, V, P, true><<<blocks, threads, coef_bytes<V>(p), stream>>>(p);

@@ -1,10 +1,11 @@
 // What GroupNorm's forward and backward kernels share: a group is one contiguous run of
 // (channels / groups) * spatial values of one sample; its statistics come from two passes over
-// the values a block holds (the sum, then the squared deviations from the mean), so they cannot
-// cancel the way E[x^2] - E[x]^2 does when |mean| >> std. The statistics are F32: every thread
-// sums its own values (the forward stages at most 16 vectors of 16 bytes per thread; the
-// backward's long loops sum per thread in F64), and the block reduction is a tree, so the
-// rounding error grows with log2 of the group size.
+// the values a block holds (the sum, then the deviations from that mean), so they cannot cancel
+// the way E[x^2] - E[x]^2 does when |mean| >> std. The second pass also sums the deviations
+// themselves, which corrects the mean to within rounding of the deviations (the "corrected
+// two-pass" algorithm): a large mean with a small spread keeps the spread's precision. Each
+// thread sums its own values in F32 (the forward stages at most 16 vectors of 16 bytes per
+// thread) or F64 (the backward's long loops); the block reduction is an F64 tree.
 #pragma once
 
 #include <type_traits>
@@ -19,9 +20,9 @@ constexpr int kGroupThreads = 256;  // the backward's block size
 // ---- block reductions -----------------------------------------------------------------------
 
 // The N sums of v over the block, returned to every thread (blockDim.x a multiple of 32, at
-// most 1024). `red` holds 32 * N floats of shared memory.
-template <int N>
-__device__ __forceinline__ void block_sum(float (&v)[N], float* red) {
+// most 1024). `red` holds 32 * N values of shared memory.
+template <typename A, int N>
+__device__ __forceinline__ void block_sum(A (&v)[N], A* red) {
 #pragma unroll
   for (int k = 0; k < N; ++k)
 #pragma unroll
@@ -34,44 +35,58 @@ __device__ __forceinline__ void block_sum(float (&v)[N], float* red) {
   __syncthreads();
 #pragma unroll
   for (int k = 0; k < N; ++k) {
-    v[k] = lane < warps ? red[k * 32 + lane] : 0.0f;
+    v[k] = lane < warps ? red[k * 32 + lane] : A(0);
 #pragma unroll
     for (int o = 16; o > 0; o >>= 1) v[k] += __shfl_xor_sync(0xffffffffu, v[k], o);
   }
 }
 
-__device__ __forceinline__ float block_sum(float v, float* red) {
-  float a[1] = {v};
-  block_sum<1>(a, red);
+template <typename A>
+__device__ __forceinline__ A block_sum(A v, A* red) {
+  A a[1] = {v};
+  block_sum<A, 1>(a, red);
   return a[0];
 }
 
 // ---- statistics -----------------------------------------------------------------------------
 
-// A set of values summarised as their count, mean and sum of squared deviations (M2).
+// A set of values summarised by its mean, as an F32 pair (x - hi - lo is exact for x near the
+// mean, Sterbenz), and its sum of squared deviations M2.
 struct Moments {
-  float mean, m2;
+  float mean_hi, mean_lo;
+  double m2;
+  __device__ __forceinline__ double mean() const {
+    return static_cast<double>(mean_hi) + mean_lo;
+  }
 };
 
+__device__ __forceinline__ Moments make_moments(double mean, double m2) {
+  const float hi = static_cast<float>(mean);
+  return Moments{hi, static_cast<float>(mean - hi), m2 > 0 ? m2 : 0.0};
+}
+
 // Two passes over the values this thread holds: each(f) calls f(value) for each of them; Acc is
-// the per-thread accumulator (float for a few staged values, double for long loops). `count` is
-// the block's total.
+// the per-thread accumulator. `count` is the block's total; `red` holds 64 doubles.
 template <typename Acc, class ForEach>
-__device__ __forceinline__ Moments block_moments(ForEach each, float count, float* red) {
+__device__ __forceinline__ Moments block_moments(ForEach each, double count, double* red) {
   Acc s = 0;
   each([&](float v) { s += v; });
-  const float mean = block_sum(static_cast<float>(s), red) / count;
-  Acc q = 0;
+  const float m0 = static_cast<float>(block_sum<double>(static_cast<double>(s), red) / count);
+  Acc d1 = 0, d2 = 0;
   each([&](float v) {
-    const Acc d = static_cast<Acc>(v) - mean;
-    q += d * d;
+    const Acc d = static_cast<Acc>(v - m0);
+    d1 += d;
+    d2 += d * d;
   });
-  return Moments{mean, block_sum(static_cast<float>(q), red)};
+  double t[2] = {static_cast<double>(d1), static_cast<double>(d2)};
+  block_sum<double, 2>(t, red);
+  // sum (x - m)^2 = sum (x - m0)^2 - n (m - m0)^2 with m = m0 + sum (x - m0) / n
+  return make_moments(m0 + t[0] / count, t[1] - t[0] * t[0] / count);
 }
 
 // 1 / sqrt(biased variance + eps): eps inside the square root, as the forward op defines it.
-__device__ __forceinline__ float group_rstd(float m2, float count, float eps) {
-  return 1.0f / sqrtf(m2 / count + eps);
+__device__ __forceinline__ float group_rstd(double m2, double count, float eps) {
+  return 1.0f / sqrtf(static_cast<float>(m2 / count) + eps);
 }
 
 // ---- per-channel coefficients ---------------------------------------------------------------

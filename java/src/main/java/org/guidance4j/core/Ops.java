@@ -271,6 +271,115 @@ public final class Ops {
     return out;
   }
 
+  /** clamp(alpha * x + beta * y, lo, hi) (NaN stays NaN): EDM2's mp_sum followed by clip_act. */
+  public static Tensor axpbyClamp(float alpha, Tensor x, float beta, Tensor y, float lo, float hi) {
+    Check.present("Ops.axpbyClamp", x, "x");
+    return produce(Tensor.empty(x.device(), x.dtype(), x.shape()), out -> axpbyClampInto(alpha, x, beta, y, lo, hi, out));
+  }
+
+  /** out = clamp(alpha * x + beta * y, lo, hi); out may be x or y. */
+  public static Tensor axpbyClampInto(float alpha, Tensor x, float beta, Tensor y, float lo, float hi, Tensor out) {
+    String op = "Ops.axpbyClamp";
+    Check.present(op, out, "out");
+    Check.present(op, y, "y");
+    Check.output(op, out, "out", out.device(), out.dtype());
+    Check.tensor(op, x, "x", out.device(), out.dtype());
+    Check.tensor(op, y, "y", out.device(), out.dtype());
+    Check.shape(op, x, "x", out.shape());
+    Check.shape(op, y, "y", out.shape());
+    if (Float.isNaN(lo) || Float.isNaN(hi) || !(lo <= hi)) {
+      throw Check.fail(op, "need lo <= hi (neither NaN), got lo " + lo + ", hi " + hi);
+    }
+    Check.sameOrDisjoint(op, out, "out", x, "x");
+    Check.sameOrDisjoint(op, out, "out", y, "y");
+    Status.check(
+        guidance4j_h.g4j_axpby_clamp(
+            stream(out), out.dtype().code(), out.numel(), alpha, x.ptr(), beta, y.ptr(), lo, hi, out.ptr()),
+        "g4j_axpby_clamp");
+    return out;
+  }
+
+  /**
+   * EDM2's mp_cat and its residual branch's (1 + emb) scale, with the mp_silu that reads them, in
+   * one pass: y = cat(a, b) along dim 1 (b null: a alone) times a per-channel factor, written to
+   * {@code out} and silu(y) to {@code siluOut} (either may be null, not both). {@code scale} is
+   * (C) or (1, >= C) for every sample, (B, >= C) with one row per sample (its first C entries), or
+   * null (factor 1). With b null either output may be a; otherwise both are new memory.
+   */
+  public static void concatScaleInto(Tensor a, Tensor b, Tensor scale, Tensor out, Tensor siluOut) {
+    String op = "Ops.concatScale";
+    Check.present(op, a, "a");
+    Check.minRank(op, a, "a", 2, "(batch, channels, spatial...)");
+    if (out == null && siluOut == null) {
+      throw Check.fail(op, "out and siluOut are both null: nothing to write");
+    }
+    Tensor any = out != null ? out : siluOut;
+    Check.output(op, any, out != null ? "out" : "siluOut", any.device(), any.dtype());
+    Check.tensor(op, a, "a", any.device(), any.dtype());
+    long batch = a.dim(0);
+    long ca = a.dim(1);
+    long cb = 0;
+    if (b != null) {
+      Check.tensor(op, b, "b", any.device(), any.dtype());
+      long[] expectB = a.shape();
+      expectB[1] = b.rank() >= 2 ? b.dim(1) : -1;
+      Check.shape(op, b, "b", expectB);
+      cb = b.dim(1);
+    }
+    long[] shape = a.shape();
+    shape[1] = ca + cb;
+    long channels = ca + cb;
+    if (out != null) {
+      Check.output(op, out, "out", any.device(), any.dtype());
+      Check.shape(op, out, "out", shape);
+    }
+    if (siluOut != null) {
+      Check.output(op, siluOut, "siluOut", any.device(), any.dtype());
+      Check.shape(op, siluOut, "siluOut", shape);
+    }
+    long stride = 0;
+    if (scale != null) {
+      Check.tensor(op, scale, "scale", any.device(), any.dtype());
+      if (scale.rank() == 1 && scale.dim(0) == channels) {
+        stride = 0;
+      } else if (scale.rank() == 2 && scale.dim(0) == 1 && scale.dim(1) >= channels) {
+        stride = 0;
+      } else if (scale.rank() == 2 && scale.dim(0) == batch && scale.dim(1) >= channels) {
+        stride = batch == 1 ? 0 : scale.dim(1);
+      } else {
+        throw Check.fail(
+            op,
+            "scale has shape " + Arrays.toString(scale.shape()) + " but expected [" + channels + "], [1, >= "
+                + channels + "] or [" + batch + ", >= " + channels + "] for " + Arrays.toString(shape));
+      }
+    }
+    if (out != null && siluOut != null) {
+      Check.disjoint(op, siluOut, "siluOut", out, "out");
+    }
+    for (Tensor o : new Tensor[] {out, siluOut}) {
+      if (o == null) {
+        continue;
+      }
+      String name = o == out ? "out" : "siluOut";
+      if (b == null) {
+        Check.sameOrDisjoint(op, o, name, a, "a");
+      } else {
+        Check.disjoint(op, o, name, a, "a");
+        Check.disjoint(op, o, name, b, "b");
+      }
+      Check.disjoint(op, o, name, scale, "scale");
+    }
+    if (any.numel() == 0) {
+      return;
+    }
+    long spatial = a.numel() / (batch * ca);
+    Status.check(
+        guidance4j_h.g4j_concat_scale(
+            stream(any), any.dtype().code(), batch, ca, cb, spatial, a.ptr(), ptrOrNull(b), ptrOrNull(scale), stride,
+            ptrOrNull(out), ptrOrNull(siluOut)),
+        "g4j_concat_scale");
+  }
+
   /**
    * (B, Ca, spatial...) and (B, Cb, spatial...) joined along dim 1 into (B, Ca + Cb, spatial...):
    * U-Net skip connections ({@code th.cat([h, skip], dim=1)}), by strided copies, no kernel.
@@ -509,26 +618,58 @@ public final class Ops {
     Check.output(op, out, "out", out.device(), out.dtype());
     Check.tensor(op, x, "x", out.device(), out.dtype());
     Check.shape(op, x, "x", out.shape());
+    long[] oda = normalizeView(op, x, axis, eps);
+    Check.sameOrDisjoint(op, out, "out", x, "x");
+    if (x.numel() == 0) {
+      return out;
+    }
+    Status.check(
+        guidance4j_h.g4j_normalize(stream(out), out.dtype().code(), oda[0], oda[1], oda[2], eps, x.ptr(), out.ptr()),
+        "g4j_normalize");
+    return out;
+  }
+
+  /**
+   * EDM2's normalize fused with the mp_silu that reads its result: {@code out} = normalize(x,
+   * axis, eps) (out may be x) and {@code siluOut} = silu(out), one read of x.
+   */
+  public static void normalizeSiluInto(Tensor x, int axis, float eps, Tensor out, Tensor siluOut) {
+    String op = "Ops.normalizeSilu";
+    Check.present(op, out, "out");
+    Check.present(op, siluOut, "siluOut");
+    Check.output(op, out, "out", out.device(), out.dtype());
+    Check.output(op, siluOut, "siluOut", out.device(), out.dtype());
+    Check.tensor(op, x, "x", out.device(), out.dtype());
+    Check.shape(op, x, "x", out.shape());
+    Check.shape(op, siluOut, "siluOut", out.shape());
+    long[] oda = normalizeView(op, x, axis, eps);
+    Check.sameOrDisjoint(op, out, "out", x, "x");
+    Check.disjoint(op, siluOut, "siluOut", x, "x");
+    Check.disjoint(op, siluOut, "siluOut", out, "out");
+    if (x.numel() == 0) {
+      return;
+    }
+    Status.check(
+        guidance4j_h.g4j_normalize_silu(
+            stream(out), out.dtype().code(), oda[0], oda[1], oda[2], eps, x.ptr(), out.ptr(), siluOut.ptr()),
+        "g4j_normalize_silu");
+  }
+
+  /** x viewed as (outer, size of axis, inner) for normalize, after checking axis and eps. */
+  private static long[] normalizeView(String op, Tensor x, int axis, float eps) {
     if (axis < 0 || axis >= x.rank()) {
       throw Check.fail(op, "axis " + axis + " out of range for x " + Arrays.toString(x.shape()));
     }
     if (!(eps > 0) || Float.isInfinite(eps)) {
       throw Check.fail(op, "eps must be finite and > 0, got " + eps);
     }
-    Check.sameOrDisjoint(op, out, "out", x, "x");
-    if (x.numel() == 0) {
-      return out;
-    }
     long outer = 1;
     for (int d = 0; d < axis; d++) {
       outer *= x.dim(d);
     }
     long size = x.dim(axis);
-    long inner = x.numel() / (outer * size);
-    Status.check(
-        guidance4j_h.g4j_normalize(stream(out), out.dtype().code(), outer, size, inner, eps, x.ptr(), out.ptr()),
-        "g4j_normalize");
-    return out;
+    long inner = x.numel() == 0 ? 0 : x.numel() / (outer * size);
+    return new long[] {outer, size, inner};
   }
 
   // ---- attention -------------------------------------------------------------------------------
@@ -765,6 +906,69 @@ public final class Ops {
             stream(out), out.dtype().code(), rows, in, outFeatures, x.ptr(), weight.ptr(), ptrOrNull(bias), out.ptr()),
         "g4j_linear");
     return out;
+  }
+
+  /**
+   * The linear layers of an embedding MLP for a few rows (one per sample), with their bias and
+   * SiLU fused in: act(x W^T + bias), x (rows, in), weight (out, in), bias (out) or null.
+   */
+  public static Tensor embedLinear(Tensor x, Tensor weight, Tensor bias, boolean silu) {
+    return embedLinear("Ops.embedLinear", x, weight, bias, null, null, false, silu);
+  }
+
+  /**
+   * {@link #embedLinear} plus row index[r] of {@code table} (rows, out): ADM's label embedding
+   * added to its time embedding. index (rows) is F32 on the device holding the integer indices
+   * (checked by the caller: an index outside [0, rows) gives a NaN row).
+   */
+  public static Tensor embedLinearPlusRow(Tensor x, Tensor weight, Tensor bias, Tensor table, Tensor index, boolean silu) {
+    Check.present("Ops.embedLinearPlusRow", table, "table");
+    return embedLinear("Ops.embedLinearPlusRow", x, weight, bias, table, index, false, silu);
+  }
+
+  /**
+   * {@link #embedLinear} plus column index[r] of {@code table} (out, columns): a linear layer of
+   * a one-hot input (EDM2's emb_label) added to the first one. index as in {@link #embedLinearPlusRow}.
+   */
+  public static Tensor embedLinearPlusColumn(Tensor x, Tensor weight, Tensor bias, Tensor table, Tensor index, boolean silu) {
+    Check.present("Ops.embedLinearPlusColumn", table, "table");
+    return embedLinear("Ops.embedLinearPlusColumn", x, weight, bias, table, index, true, silu);
+  }
+
+  private static Tensor embedLinear(
+      String op, Tensor x, Tensor weight, Tensor bias, Tensor table, Tensor index, boolean columns, boolean silu) {
+    Check.present(op, x, "x");
+    Check.present(op, weight, "weight");
+    Check.rank(op, x, "x", 2, "(rows, in_features)");
+    Check.rank(op, weight, "weight", 2, "(out_features, in_features)");
+    long rows = x.dim(0);
+    long in = x.dim(1);
+    long outFeatures = weight.dim(0);
+    Tensor out = Tensor.empty(x.device(), x.dtype(), rows, outFeatures);
+    return produce(out, o -> {
+      Check.tensor(op, weight, "weight", o.device(), o.dtype());
+      Check.shape(op, weight, "weight", outFeatures, in);
+      optional(op, bias, "bias", o, outFeatures);
+      long tableRows = 0;
+      if (table != null) {
+        Check.tensor(op, table, "table", o.device(), o.dtype());
+        Check.rank(op, table, "table", 2, columns ? "(out_features, columns)" : "(rows, out_features)");
+        tableRows = columns ? table.dim(1) : table.dim(0);
+        Check.shape(op, table, "table", columns ? new long[] {outFeatures, tableRows} : new long[] {tableRows, outFeatures});
+        Check.present(op, index, "index");
+        Check.tensor(op, index, "index", o.device(), DType.F32);
+        Check.shape(op, index, "index", rows);
+      }
+      if (rows == 0) {
+        return;
+      }
+      Status.check(
+          guidance4j_h.g4j_embed_linear(
+              stream(o), o.dtype().code(), rows, in, outFeatures, x.ptr(), weight.ptr(), ptrOrNull(bias),
+              ptrOrNull(table), ptrOrNull(index), tableRows, columns ? 1 : outFeatures, columns ? tableRows : 1,
+              silu ? 1 : 0, o.ptr()),
+          "g4j_embed_linear");
+    });
   }
 
   // ---- resampling and embeddings ---------------------------------------------------------------

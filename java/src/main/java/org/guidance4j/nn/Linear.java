@@ -20,4 +20,14 @@ public final class Linear {
   public Tensor forward(Tensor x) {
     return Ops.linear(x, weight, bias);
   }
+
+  /** x W^T + b, then SiLU when {@code silu}, in one kernel for the few rows of an embedding MLP. */
+  public Tensor forwardEmbed(Tensor x, boolean silu) {
+    return Ops.embedLinear(x, weight, bias, silu);
+  }
+
+  /** {@link #forwardEmbed} plus row index[r] of {@code table} before the SiLU (see Ops.embedLinearPlusRow). */
+  public Tensor forwardEmbedPlusRow(Tensor x, Tensor table, Tensor index, boolean silu) {
+    return Ops.embedLinearPlusRow(x, weight, bias, table, index, silu);
+  }
 }

@@ -114,9 +114,8 @@ public final class AdmClassifier implements AutoCloseable {
 
   /** Everything before the attention pool: out.0's activations (N, C, S', S'), in the weights' dtype. */
   private Tensor trunk(Tensor x, float[] timesteps) {
-    try (Tensor t = TimeEmbed.upload(timesteps, device());
-        Tensor emb = timeEmbed.forward(t, x);
-        Tensor embSilu = Ops.silu(emb)) {
+    try (Tensor t = TimeEmbed.upload(timesteps, null, device());
+        Tensor embSilu = timeEmbed.forwardSilu(t, null, null, x.dtype())) {
       Tensor h = x;
       for (TimestepBlock block : encoder.inputBlocks) {
         Tensor next = block.forward(h, embSilu);
@@ -162,9 +161,8 @@ public final class AdmClassifier implements AutoCloseable {
       }
     }
     try (Tape tape = new Tape();
-        Tensor t = TimeEmbed.upload(timesteps, device());
-        Tensor emb = timeEmbed.forward(t, x);
-        Tensor embSilu = Ops.silu(emb)) {
+        Tensor t = TimeEmbed.upload(timesteps, null, device());
+        Tensor embSilu = timeEmbed.forwardSilu(t, null, null, x.dtype())) {
       Tensor h = x;
       for (TimestepBlock block : encoder.inputBlocks) {
         h = block.record(h, embSilu, tape);

@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Deque;
 import java.util.List;
-import org.guidance4j.core.Copies;
 import org.guidance4j.core.DType;
 import org.guidance4j.core.Device;
 import org.guidance4j.core.InvalidArgumentException;
@@ -101,19 +100,11 @@ public final class AdmUNet implements AutoCloseable {
         return forward(converted, timesteps, labels);
       }
     }
-    try (Tensor t = TimeEmbed.upload(timesteps, device());
-        Tensor embT = timeEmbed.forward(t, x)) {
-      Tensor emb = embT;
-      Tensor label = null;
-      if (labelEmb != null) {
-        label = Copies.gatherRows(labelEmb, labels);
-        emb = Ops.add(embT, label);
-      }
-      try (Tensor ownedLabel = label;
-          Tensor ownedEmb = emb == embT ? null : emb;
-          Tensor embSilu = Ops.silu(emb)) {
-        return body(x, embSilu);
-      }
+    int n = timesteps.length;
+    try (Tensor inputs = TimeEmbed.upload(timesteps, labelEmb != null ? labels : null, device());
+        Tensor embSilu =
+            timeEmbed.forwardSilu(inputs.slice(0, n), labelEmb, labelEmb != null ? inputs.slice(n, 2L * n) : null, x.dtype())) {
+      return body(x, embSilu);
     }
   }
 

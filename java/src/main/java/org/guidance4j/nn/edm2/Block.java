@@ -86,13 +86,17 @@ final class Block implements AutoCloseable {
     return outChannels;
   }
 
-  /** x (B, in, H, W), embSilu = silu(emb) (B, emb) -> (B, out, H', W'). */
-  Tensor forward(Tensor x, Tensor embSilu) {
+  /**
+   * x (B, in, H, W) -> (B, out, H', W'), embSilu = silu(emb) (B, emb); xSilu = silu(x) when the
+   * caller made it in the same pass as x (mp_cat), else null.
+   */
+  Tensor forward(Tensor x, Tensor xSilu, Tensor embSilu) {
     Tensor main = switch (resample) {
       case KEEP -> x;
       case DOWN -> Ops.avgPool2x2(x);
       case UP -> Ops.upsampleNearest2x(x);
     };
+    Tensor act = null; // silu(main), when made here
     try {
       if (flavor == Flavor.ENC) {
         if (convSkip != null) {
@@ -100,13 +104,24 @@ final class Block implements AutoCloseable {
           release(main, x);
           main = skipped;
         }
-        if (main == x) {
-          main = Ops.normalize(x, 1, (float) MPConv.EPS);
-        } else {
-          Ops.normalizeInto(main, 1, (float) MPConv.EPS, main);
+        // pixel norm and the residual branch's first mp_silu in one pass
+        Tensor normed = main == x ? Tensor.empty(x.device(), x.dtype(), x.shape()) : main;
+        act = Tensor.empty(main.device(), main.dtype(), main.shape());
+        try {
+          Ops.normalizeSiluInto(main, 1, (float) MPConv.EPS, normed, act);
+        } catch (RuntimeException e) {
+          release(normed, main);
+          throw e;
         }
+        main = normed;
+      } else if (xSilu == null || main != x) {
+        act = Ops.silu(main);
       }
-      Tensor y = residual(main, embSilu);
+      Tensor y;
+      try (Tensor owned = act) {
+        y = residual(act != null ? act : xSilu, embSilu);
+      }
+      act = null;
       if (flavor == Flavor.DEC && convSkip != null) {
         Tensor skipped = convSkip.forward(main);
         release(main, x);
@@ -114,41 +129,36 @@ final class Block implements AutoCloseable {
       }
       Tensor out;
       try (y) {
-        out = mpSum(main, y, resBalance);
+        out = mpSum(main, y, resBalance, heads > 0 ? null : clipAct);
       }
       release(main, x);
       main = null;
       if (heads > 0) {
-        Tensor attended = attention(out);
-        out.close();
-        out = attended;
-      }
-      if (clipAct != null) {
-        float clip = clipAct.floatValue();
-        Ops.clampInto(out, -clip, clip, out);
+        try (Tensor sum = out) {
+          out = attention(sum);
+        }
       }
       return out;
     } catch (RuntimeException e) {
       release(main, x);
+      if (act != null) {
+        act.close();
+      }
       throw e;
     }
   }
 
-  /** conv_res1(mp_silu(conv_res0(mp_silu(x)) * (1 + emb_linear(emb)))). */
-  private Tensor residual(Tensor x, Tensor embSilu) {
-    Tensor h;
-    try (Tensor a = Ops.silu(x)) {
-      h = convRes0.forward(a);
-    }
+  /** conv_res1(mp_silu(conv_res0(a) * (1 + emb_linear(emb)))) for a = mp_silu(x). */
+  private Tensor residual(Tensor a, Tensor embSilu) {
+    Tensor h = convRes0.forward(a);
     try (h;
         Tensor c = embLinear.forward(embSilu, ones)) {
-      Ops.scaleChannelsInto(h, c, h);
-      Ops.siluInto(h, h);
+      Ops.concatScaleInto(h, null, c, null, h); // h = silu(h * c), one pass
       return convRes1.forward(h);
     }
   }
 
-  /** mp_sum(x, attn_proj(attention(normalised q, k, v)), attn_balance). */
+  /** mp_sum(x, attn_proj(attention(normalised q, k, v)), attn_balance), then clip_act. */
   private Tensor attention(Tensor x) {
     long b = x.dim(0);
     long t = x.dim(2) * x.dim(3);
@@ -159,15 +169,21 @@ final class Block implements AutoCloseable {
       Ops.normalizeInto(view, 2, (float) MPConv.EPS, view);
       try (Tensor a = Ops.attention(qkv.reshape(b, 3 * outChannels, t), heads, QkvLayout.EDM2, (float) (1 / Math.sqrt(headDim)));
           Tensor y = attnProj.forward(a.reshape(x.shape()))) {
-        return mpSum(x, y, attnBalance);
+        return mpSum(x, y, attnBalance, clipAct);
       }
     }
   }
 
-  /** ((1 - t) a + t b) / sqrt((1 - t)^2 + t^2). */
-  static Tensor mpSum(Tensor a, Tensor b, double t) {
+  /** ((1 - t) a + t b) / sqrt((1 - t)^2 + t^2), clamped to [-clip, clip] when clip is not null. */
+  static Tensor mpSum(Tensor a, Tensor b, double t, Double clip) {
     double norm = Math.sqrt((1 - t) * (1 - t) + t * t);
-    return Ops.axpby((float) ((1 - t) / norm), a, (float) (t / norm), b);
+    float wa = (float) ((1 - t) / norm);
+    float wb = (float) (t / norm);
+    if (clip == null) {
+      return Ops.axpby(wa, a, wb, b);
+    }
+    float c = clip.floatValue();
+    return Ops.axpbyClamp(wa, a, wb, b, -c, c);
   }
 
   /** Closes an intermediate unless it is the caller's input. */

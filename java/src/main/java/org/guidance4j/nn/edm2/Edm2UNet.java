@@ -117,62 +117,68 @@ final class Edm2UNet implements AutoCloseable {
     return d;
   }
 
-  /** silu(emb) (B, cemb) for the noise inputs c_noise (one per sample) and labels (or null: zeros). */
-  Tensor embedding(double[] cNoise, long[] labels) {
-    int b = cNoise.length;
-    int n = freqs.length;
-    float[] fourier = new float[b * n];
-    for (int i = 0; i < b; i++) {
-      for (int j = 0; j < n; j++) {
-        fourier[i * n + j] = (float) (Math.sqrt(2) * Math.cos(cNoise[i] * freqs[j] + phases[j]));
-      }
-    }
-    Tensor emb;
-    try (Tensor f = MPConv.upload(fourier, device, dtype, b, n)) {
-      emb = embNoise.forward(f);
-    }
-    if (embLabel != null && labels != null) {
-      float[] oneHot = new float[b * config.labelDim()];
-      for (int i = 0; i < b; i++) {
-        oneHot[i * config.labelDim() + Math.toIntExact(labels[i])] = 1f;
-      }
-      try (Tensor h = MPConv.upload(oneHot, device, dtype, b, config.labelDim());
-          Tensor l = embLabel.forward(h)) {
-        Ops.addInto(emb, l, emb);
-      }
-    }
-    Ops.siluInto(emb, emb);
-    return emb;
+  /** Fourier features per noise level: EDM2's MPFourier of c_noise, on the host in double. */
+  int fourierChannels() {
+    return freqs.length;
   }
 
-  /** F(x; c_noise, labels) for x (B, C, H, W) already scaled by c_in. */
-  Tensor forward(Tensor x, double[] cNoise, long[] labels) {
+  /** sqrt(2) cos(c_noise f + p) for each sample's c_noise, (B * n) row-major, computed in double. */
+  float[] fourier(double[] cNoise) {
+    int n = freqs.length;
+    float[] out = new float[cNoise.length * n];
+    for (int i = 0; i < cNoise.length; i++) {
+      for (int j = 0; j < n; j++) {
+        out[i * n + j] = (float) (Math.sqrt(2) * Math.cos(cNoise[i] * freqs[j] + phases[j]));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * silu(emb) (B, cemb): emb_noise of the Fourier features (B, n) plus, for a conditional model
+   * given labels, emb_label of their one-hot vectors (labels: (B) F32 class indices on the
+   * device; null: EDM2's zero class vector), then the U-Net's mp_silu (its gain is folded into
+   * the layers reading it). One kernel.
+   */
+  Tensor embedding(Tensor fourier, Tensor labels) {
+    if (embLabel != null && labels != null) {
+      return embNoise.forwardEmbedPlusOneHot(fourier, embLabel, labels, true);
+    }
+    return embNoise.forwardEmbed(fourier, true);
+  }
+
+  /**
+   * F(x; c_noise, labels) for x (B, C, H, W) already scaled by c_in, with the noise levels as
+   * {@link #fourier} features (B, n) in the network's dtype and the labels as in {@link #embedding}.
+   */
+  Tensor forward(Tensor x, Tensor fourier, Tensor labels) {
     long b = x.dim(0);
     Deque<Tensor> skips = new ArrayDeque<>(); // every encoder output; the last is also the decoder's input
     Tensor h = null; // the decoder's current tensor once it owns one
-    try (Tensor emb = embedding(cNoise, labels)) {
+    try (Tensor emb = embedding(fourier, labels)) {
       try (Tensor ones = Ops.fill(Tensor.empty(device, dtype, b, 1, x.dim(2), x.dim(3)), 1f);
           Tensor in = Ops.concatChannels(x, ones)) {
         skips.addLast(encConv.forward(in));
       }
       for (Named n : enc) {
-        skips.addLast(n.block().forward(skips.peekLast(), emb));
+        skips.addLast(n.block().forward(skips.peekLast(), null, emb));
       }
       Tensor cur = skips.peekLast();
       for (int i = 0; i < dec.size(); i++) {
         Tensor scale = catScales.get(i);
         Tensor next;
         if (scale != null) {
-          Tensor joined;
-          try (Tensor skip = skips.removeLast()) {
-            joined = Ops.concatChannels(cur, skip);
-          }
-          try (joined) {
-            Ops.scaleChannelsInto(joined, scale, joined);
-            next = dec.get(i).block().forward(joined, emb);
+          // mp_cat and the block's first mp_silu in one pass
+          long[] shape = cur.shape();
+          shape[1] += skips.peekLast().dim(1);
+          try (Tensor skip = skips.removeLast();
+              Tensor joined = Tensor.empty(device, dtype, shape);
+              Tensor joinedSilu = Tensor.empty(device, dtype, shape)) {
+            Ops.concatScaleInto(cur, skip, scale, joined, joinedSilu);
+            next = dec.get(i).block().forward(joined, joinedSilu, emb);
           }
         } else {
-          next = dec.get(i).block().forward(cur, emb);
+          next = dec.get(i).block().forward(cur, null, emb);
         }
         if (h != null) {
           h.close();

@@ -71,6 +71,19 @@ final class MPConv implements AutoCloseable {
     return Ops.linear(x, weight, bias);
   }
 
+  /** x W'^T, then SiLU when {@code silu}, for the few rows of the embedding (one kernel). */
+  Tensor forwardEmbed(Tensor x, boolean silu) {
+    return Ops.embedLinear(x, weight, null, silu);
+  }
+
+  /**
+   * x W'^T plus column index[r] of {@code oneHot}'s weight, then SiLU when {@code silu}: this
+   * layer plus {@code oneHot} applied to a one-hot input (index: F32 class indices), in one kernel.
+   */
+  Tensor forwardEmbedPlusOneHot(Tensor x, MPConv oneHot, Tensor index, boolean silu) {
+    return Ops.embedLinearPlusColumn(x, weight, null, oneHot.weight, index, silu);
+  }
+
   @Override
   public void close() {
     weight.close();
