@@ -202,6 +202,37 @@ public final class Ops {
   }
 
   /**
+   * x (B, C, spatial...) plus columns [column, column + C) of {@code rows} (B, K) as a per-sample,
+   * per-channel bias: one block's emb_out among every ResBlock's, side by side.
+   */
+  public static Tensor addChannelBias(Tensor x, Tensor rows, long column) {
+    String op = "Ops.addChannelBias";
+    Check.present(op, x, "x");
+    Check.present(op, rows, "rows");
+    Check.minRank(op, x, "x", 2, "(batch, channels, spatial...)");
+    Check.tensor(op, rows, "rows", x.device(), x.dtype());
+    long batch = x.dim(0);
+    long channels = x.dim(1);
+    if (column < 0 || rows.rank() != 2 || rows.dim(0) != batch || rows.dim(1) < column + channels) {
+      throw Check.fail(
+          op,
+          "rows has shape " + Arrays.toString(rows.shape()) + " but needs [" + batch + ", >= " + (column + channels)
+              + "] for columns [" + column + ", " + (column + channels) + ") (column >= 0)");
+    }
+    return produce(Tensor.empty(x.device(), x.dtype(), x.shape()), out -> {
+      long spatial = batch * channels == 0 ? 0 : x.numel() / (batch * channels);
+      if (out.numel() == 0) {
+        return;
+      }
+      Status.check(
+          guidance4j_h.g4j_add_channel_bias(
+              stream(out), out.dtype().code(), batch, channels, spatial, x.ptr(),
+              MemorySegment.ofAddress(rows.address() + column * out.dtype().byteSize()), rows.dim(1), out.ptr()),
+          "g4j_add_channel_bias");
+    });
+  }
+
+  /**
    * x (B, C, spatial...) times a per-channel factor: {@code scale} is (C) or (1, C) for all
    * samples, or (B, K) with K >= C for one row per sample (its first C entries). With x viewed as
    * (B, 1, rest) and scale (B, 1) it scales each sample by its own factor.
@@ -543,7 +574,7 @@ public final class Ops {
 
   public static Tensor groupNormInto(
       Tensor x, int groups, float eps, Tensor gamma, Tensor beta, boolean silu, Tensor out) {
-    return groupNorm("Ops.groupNorm", x, groups, eps, gamma, beta, null, silu, out);
+    return groupNorm("Ops.groupNorm", x, groups, eps, gamma, beta, null, -1, silu, out);
   }
 
   /**
@@ -562,11 +593,31 @@ public final class Ops {
   public static Tensor adaptiveGroupNormInto(
       Tensor x, int groups, float eps, Tensor gamma, Tensor beta, Tensor scaleShift, boolean silu, Tensor out) {
     Check.present("Ops.adaptiveGroupNorm", scaleShift, "scaleShift");
-    return groupNorm("Ops.adaptiveGroupNorm", x, groups, eps, gamma, beta, scaleShift, silu, out);
+    return groupNorm("Ops.adaptiveGroupNorm", x, groups, eps, gamma, beta, scaleShift, -1, silu, out);
   }
 
+  /**
+   * {@link #adaptiveGroupNorm} with scale and shift read from columns [column, column + C) and
+   * [column + C, column + 2C) of a wider (B, K) tensor: every ResBlock's emb_out side by side,
+   * from one GEMM per network forward.
+   */
+  public static Tensor adaptiveGroupNorm(
+      Tensor x, int groups, float eps, Tensor gamma, Tensor beta, Tensor scaleShiftRows, long column, boolean silu) {
+    String op = "Ops.adaptiveGroupNorm";
+    Check.present(op, x, "x");
+    Check.present(op, scaleShiftRows, "scaleShiftRows");
+    if (column < 0) {
+      throw Check.fail(op, "column must be >= 0, got " + column);
+    }
+    return produce(
+        Tensor.empty(x.device(), x.dtype(), x.shape()),
+        out -> groupNorm(op, x, groups, eps, gamma, beta, scaleShiftRows, column, silu, out));
+  }
+
+  /** column: the scale's first column in a wider scaleShift (B, K), or -1 for exactly (B, 2C). */
   private static Tensor groupNorm(
-      String op, Tensor x, int groups, float eps, Tensor gamma, Tensor beta, Tensor scaleShift, boolean silu, Tensor out) {
+      String op, Tensor x, int groups, float eps, Tensor gamma, Tensor beta, Tensor scaleShift, long column, boolean silu,
+      Tensor out) {
     Check.present(op, out, "out");
     Check.output(op, out, "out", out.device(), out.dtype());
     Check.tensor(op, x, "x", out.device(), out.dtype());
@@ -584,11 +635,23 @@ public final class Ops {
     MemorySegment scale = MemorySegment.NULL;
     MemorySegment shift = MemorySegment.NULL;
     long ssStride = 0;
-    if (scaleShift != null) {
+    if (scaleShift != null && column < 0) {
       optional(op, scaleShift, "scaleShift", out, batch, 2 * channels);
-      scale = scaleShift.ptr();
-      shift = MemorySegment.ofAddress(scaleShift.address() + channels * out.dtype().byteSize());
-      ssStride = 2 * channels;
+      column = 0;
+    } else if (scaleShift != null) {
+      Check.tensor(op, scaleShift, "scaleShiftRows", out.device(), out.dtype());
+      if (scaleShift.rank() != 2 || scaleShift.dim(0) != batch || scaleShift.dim(1) < column + 2 * channels) {
+        throw Check.fail(
+            op,
+            "scaleShiftRows has shape " + Arrays.toString(scaleShift.shape()) + " but needs [" + batch + ", >= "
+                + (column + 2 * channels) + "] for columns [" + column + ", " + (column + 2 * channels) + ")");
+      }
+    }
+    if (scaleShift != null) {
+      long es = out.dtype().byteSize();
+      scale = MemorySegment.ofAddress(scaleShift.address() + column * es);
+      shift = MemorySegment.ofAddress(scaleShift.address() + (column + channels) * es);
+      ssStride = scaleShift.dim(1);
     }
     Check.disjoint(op, out, "out", x, "x");
     Check.disjoint(op, out, "out", gamma, "gamma");

@@ -13,6 +13,11 @@ public final class Linear {
     this.bias = bias;
   }
 
+  /** A layer over tensors the caller owns: weight (out, in), bias (out) or null. */
+  public static Linear of(Tensor weight, Tensor bias) {
+    return new Linear(weight, bias);
+  }
+
   public static Linear load(Weights w, String prefix, long in, long out) {
     return new Linear(w.take(prefix + ".weight", out, in), w.take(prefix + ".bias", out));
   }
