@@ -228,19 +228,26 @@ void launch_group_norm(cudaStream_t stream, const GroupNormArgs& a) {
                     a.scale, a.shift, a.silu, a.out, 1, 0, nullptr};
   const int64_t cpg = a.channels / a.groups;
   const int64_t n_vec = cpg * a.spatial / V;
-  // Resident: the fewest vectors per thread that fit the group in one block.
-  auto resident = [&](auto pc) {
+  // Resident: the fewest vectors per thread that fit the group in one block of at most `limit`
+  // threads; first blocks small enough that two or more share an SM (one block's load phase
+  // then overlaps another's reductions and stores), else the largest blocks.
+  auto resident = [&](auto pc, bool small) {
     constexpr int P = decltype(pc)::value;
-    if (n_vec > static_cast<int64_t>(P) * max_threads(P) || cpg > kMaxCoefs) return false;
+    const int limit = small ? (P <= 8 ? 512 : 320) : max_threads(P);
+    if (n_vec > static_cast<int64_t>(P) * limit || cpg > kMaxCoefs) return false;
     const int threads = round_up32((n_vec + P - 1) / P);
     p.chunk_vecs = static_cast<int64_t>(threads) * P;
     launch_resident<T, V, P>(stream, p, a.batch, threads);
     return true;
   };
-  if (resident(std::integral_constant<int, 1>{}) || resident(std::integral_constant<int, 2>{}) ||
-      resident(std::integral_constant<int, 4>{}) || resident(std::integral_constant<int, 8>{}) ||
-      resident(std::integral_constant<int, 16>{})) {
-    return;
+  for (bool small : {true, false}) {
+    if (resident(std::integral_constant<int, 1>{}, small) ||
+        resident(std::integral_constant<int, 2>{}, small) ||
+        resident(std::integral_constant<int, 4>{}, small) ||
+        resident(std::integral_constant<int, 8>{}, small) ||
+        resident(std::integral_constant<int, 16>{}, small)) {
+      return;
+    }
   }
   // Chunked: as few full-size blocks as hold the group, its vectors spread evenly over them; a
   // chunk spans at most kMaxCoefs channels.
