@@ -338,6 +338,15 @@ public final class Ops {
    * null (factor 1). With b null either output may be a; otherwise both are new memory.
    */
   public static void concatScaleInto(Tensor a, Tensor b, Tensor scale, Tensor out, Tensor siluOut) {
+    concatScaleInto(a, b, scale, -1, out, siluOut);
+  }
+
+  /**
+   * {@link #concatScaleInto(Tensor, Tensor, Tensor, Tensor, Tensor)} with the factors at columns
+   * [scaleColumn, scaleColumn + C) of per-sample rows {@code scale} (B, K): one block's share of
+   * every block's scales, side by side.
+   */
+  public static void concatScaleInto(Tensor a, Tensor b, Tensor scale, long scaleColumn, Tensor out, Tensor siluOut) {
     String op = "Ops.concatScale";
     Check.present(op, a, "a");
     Check.minRank(op, a, "a", 2, "(batch, channels, spatial...)");
@@ -369,7 +378,18 @@ public final class Ops {
       Check.shape(op, siluOut, "siluOut", shape);
     }
     long stride = 0;
-    if (scale != null) {
+    MemorySegment scalePtr = ptrOrNull(scale);
+    if (scale != null && scaleColumn >= 0) {
+      Check.tensor(op, scale, "scale", any.device(), any.dtype());
+      if (scale.rank() != 2 || scale.dim(0) != batch || scale.dim(1) < scaleColumn + channels) {
+        throw Check.fail(
+            op,
+            "scale has shape " + Arrays.toString(scale.shape()) + " but needs [" + batch + ", >= "
+                + (scaleColumn + channels) + "] for columns [" + scaleColumn + ", " + (scaleColumn + channels) + ")");
+      }
+      stride = batch == 1 ? 0 : scale.dim(1);
+      scalePtr = MemorySegment.ofAddress(scale.address() + scaleColumn * any.dtype().byteSize());
+    } else if (scale != null) {
       Check.tensor(op, scale, "scale", any.device(), any.dtype());
       if (scale.rank() == 1 && scale.dim(0) == channels) {
         stride = 0;
@@ -406,7 +426,7 @@ public final class Ops {
     long spatial = a.numel() / (batch * ca);
     Status.check(
         guidance4j_h.g4j_concat_scale(
-            stream(any), any.dtype().code(), batch, ca, cb, spatial, a.ptr(), ptrOrNull(b), ptrOrNull(scale), stride,
+            stream(any), any.dtype().code(), batch, ca, cb, spatial, a.ptr(), ptrOrNull(b), scalePtr, stride,
             ptrOrNull(out), ptrOrNull(siluOut)),
         "g4j_concat_scale");
   }

@@ -1,7 +1,6 @@
 package org.guidance4j.nn.edm2;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import org.guidance4j.core.DType;
 import org.guidance4j.core.Device;
@@ -35,12 +34,11 @@ final class Block implements AutoCloseable {
   private final Flavor flavor;
   private final Resample resample;
   private final MPConv convRes0; // conv_res0
-  private final MPConv embLinear; // emb_linear (gain emb_gain)
+  private final long embColumn; // emb_linear (gain emb_gain): its columns in the U-Net's EmbScales
   private final MPConv convRes1; // conv_res1
   private final MPConv convSkip; // conv_skip or null
   private final MPConv attnQkv; // attn_qkv or null
   private final MPConv attnProj; // attn_proj or null
-  private final Tensor ones; // (out): the "+ 1" of the embedding's scale, as emb_linear's bias
   private final int heads;
   private final double resBalance;
   private final double attnBalance;
@@ -50,14 +48,14 @@ final class Block implements AutoCloseable {
 
   Block(
       Weights w, String p, long in, long out, long emb, Flavor flavor, Resample resample, boolean attention,
-      Edm2Config c, Device device, DType dtype) {
+      Edm2Config c, EmbScales scales, Device device, DType dtype) {
     this.flavor = flavor;
     this.resample = resample;
     this.outChannels = out;
     double embGain = w.take(p + ".emb_gain").toFloatArray()[0];
     this.convRes0 = own(MPConv.load(w, p + ".conv_res0.weight", out, flavor == Flavor.ENC ? out : in, 3, 1, SILU_GAIN, device, dtype));
     // emb arrives as silu(emb): the U-Net's mp_silu gain is folded in here
-    this.embLinear = own(MPConv.load(w, p + ".emb_linear.weight", out, emb, 0, embGain, SILU_GAIN, device, dtype));
+    this.embColumn = scales.add(MPConv.normalised(w, p + ".emb_linear.weight", new long[] {out, emb}, embGain, SILU_GAIN));
     this.convRes1 = own(MPConv.load(w, p + ".conv_res1.weight", out, out, 3, 1, SILU_GAIN, device, dtype));
     this.convSkip = in != out ? own(MPConv.load(w, p + ".conv_skip.weight", out, in, 1, 1, 1, device, dtype)) : null;
     // as in EDM2, a block narrower than one head has no attention (and no attn_* weights)
@@ -68,10 +66,6 @@ final class Block implements AutoCloseable {
     }
     this.attnQkv = heads > 0 ? own(MPConv.load(w, p + ".attn_qkv.weight", 3 * out, out, 1, 1, 1, device, dtype)) : null;
     this.attnProj = heads > 0 ? own(MPConv.load(w, p + ".attn_proj.weight", out, out, 1, 1, 1, device, dtype)) : null;
-    float[] one = new float[Math.toIntExact(out)];
-    Arrays.fill(one, 1f);
-    this.ones = MPConv.upload(one, device, dtype, out);
-    owned.add(ones);
     this.resBalance = c.resBalance();
     this.attnBalance = c.attnBalance();
     this.clipAct = c.clipAct();
@@ -87,10 +81,11 @@ final class Block implements AutoCloseable {
   }
 
   /**
-   * x (B, in, H, W) -> (B, out, H', W'), embSilu = silu(emb) (B, emb); xSilu = silu(x) when the
-   * caller made it in the same pass as x (mp_cat), else null.
+   * x (B, in, H, W) -> (B, out, H', W'); embScales: every block's 1 + emb_linear(emb) side by
+   * side (EmbScales.forward); xSilu = silu(x) when the caller made it in the same pass as x
+   * (mp_cat), else null.
    */
-  Tensor forward(Tensor x, Tensor xSilu, Tensor embSilu) {
+  Tensor forward(Tensor x, Tensor xSilu, Tensor embScales) {
     Tensor main = switch (resample) {
       case KEEP -> x;
       case DOWN -> Ops.avgPool2x2(x);
@@ -119,7 +114,7 @@ final class Block implements AutoCloseable {
       }
       Tensor y;
       try (Tensor owned = act) {
-        y = residual(act != null ? act : xSilu, embSilu);
+        y = residual(act != null ? act : xSilu, embScales);
       }
       act = null;
       if (flavor == Flavor.DEC && convSkip != null) {
@@ -149,11 +144,9 @@ final class Block implements AutoCloseable {
   }
 
   /** conv_res1(mp_silu(conv_res0(a) * (1 + emb_linear(emb)))) for a = mp_silu(x). */
-  private Tensor residual(Tensor a, Tensor embSilu) {
-    Tensor h = convRes0.forward(a);
-    try (h;
-        Tensor c = embLinear.forward(embSilu, ones)) {
-      Ops.concatScaleInto(h, null, c, null, h); // h = silu(h * c), one pass
+  private Tensor residual(Tensor a, Tensor embScales) {
+    try (Tensor h = convRes0.forward(a)) {
+      Ops.concatScaleInto(h, null, embScales, embColumn, null, h); // h = silu(h * c), one pass
       return convRes1.forward(h);
     }
   }

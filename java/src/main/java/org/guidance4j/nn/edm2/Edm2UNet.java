@@ -31,6 +31,7 @@ final class Edm2UNet implements AutoCloseable {
   private final List<Named> dec = new ArrayList<>();
   private final List<Tensor> catScales = new ArrayList<>(); // per dec block: mp_cat's channel factors, or null
   private final MPConv outConv; // out_conv (gain out_gain)
+  private final EmbScales embScales; // every block's emb_linear, joined
 
   Edm2UNet(Weights w, Edm2Config c, Device device, DType dtype) {
     this.config = c;
@@ -52,6 +53,7 @@ final class Edm2UNet implements AutoCloseable {
       this.embLabel = null;
     }
 
+    this.embScales = new EmbScales(cemb);
     long cout = c.imgChannels() + 1;
     List<Long> skips = new ArrayList<>();
     MPConv first = null;
@@ -62,13 +64,13 @@ final class Edm2UNet implements AutoCloseable {
         first = MPConv.load(w, r + "_conv.weight", cblock.get(0), cout, 3, 1, 1, device, dtype);
         cout = cblock.get(0);
       } else {
-        enc.add(new Named(r + "_down", new Block(w, r + "_down", cout, cout, cemb, Block.Flavor.ENC, Block.Resample.DOWN, false, c, device, dtype)));
+        enc.add(new Named(r + "_down", new Block(w, r + "_down", cout, cout, cemb, Block.Flavor.ENC, Block.Resample.DOWN, false, c, embScales, device, dtype)));
       }
       skips.add(cout);
       for (int i = 0; i < c.numBlocks(); i++) {
         long cin = cout;
         cout = cblock.get(level);
-        enc.add(new Named(r + "_block" + i, new Block(w, r + "_block" + i, cin, cout, cemb, Block.Flavor.ENC, Block.Resample.KEEP, c.attnResolutions().contains(res), c, device, dtype)));
+        enc.add(new Named(r + "_block" + i, new Block(w, r + "_block" + i, cin, cout, cemb, Block.Flavor.ENC, Block.Resample.KEEP, c.attnResolutions().contains(res), c, embScales, device, dtype)));
         skips.add(cout);
       }
     }
@@ -77,21 +79,22 @@ final class Edm2UNet implements AutoCloseable {
       int res = c.imgResolution() >> level;
       String r = p + "dec." + res + "x" + res;
       if (level == cblock.size() - 1) {
-        addDec(r + "_in0", new Block(w, r + "_in0", cout, cout, cemb, Block.Flavor.DEC, Block.Resample.KEEP, true, c, device, dtype), null);
-        addDec(r + "_in1", new Block(w, r + "_in1", cout, cout, cemb, Block.Flavor.DEC, Block.Resample.KEEP, false, c, device, dtype), null);
+        addDec(r + "_in0", new Block(w, r + "_in0", cout, cout, cemb, Block.Flavor.DEC, Block.Resample.KEEP, true, c, embScales, device, dtype), null);
+        addDec(r + "_in1", new Block(w, r + "_in1", cout, cout, cemb, Block.Flavor.DEC, Block.Resample.KEEP, false, c, embScales, device, dtype), null);
       } else {
-        addDec(r + "_up", new Block(w, r + "_up", cout, cout, cemb, Block.Flavor.DEC, Block.Resample.UP, false, c, device, dtype), null);
+        addDec(r + "_up", new Block(w, r + "_up", cout, cout, cemb, Block.Flavor.DEC, Block.Resample.UP, false, c, embScales, device, dtype), null);
       }
       for (int i = 0; i <= c.numBlocks(); i++) {
         long skip = skips.removeLast();
         long cin = cout + skip;
         Tensor scale = catScale(cout, skip, c.concatBalance());
         cout = cblock.get(level);
-        addDec(r + "_block" + i, new Block(w, r + "_block" + i, cin, cout, cemb, Block.Flavor.DEC, Block.Resample.KEEP, c.attnResolutions().contains(res), c, device, dtype), scale);
+        addDec(r + "_block" + i, new Block(w, r + "_block" + i, cin, cout, cemb, Block.Flavor.DEC, Block.Resample.KEEP, c.attnResolutions().contains(res), c, embScales, device, dtype), scale);
       }
     }
     double outGain = w.take(p + "out_gain").toFloatArray()[0];
     this.outConv = MPConv.load(w, p + "out_conv.weight", c.imgChannels(), cout, 3, outGain, 1, device, dtype);
+    embScales.join(device, dtype);
   }
 
   private void addDec(String name, Block block, Tensor catScale) {
@@ -155,13 +158,14 @@ final class Edm2UNet implements AutoCloseable {
     long b = x.dim(0);
     Deque<Tensor> skips = new ArrayDeque<>(); // every encoder output; the last is also the decoder's input
     Tensor h = null; // the decoder's current tensor once it owns one
-    try (Tensor emb = embedding(fourier, labels)) {
+    try (Tensor emb = embedding(fourier, labels);
+        Tensor scales = embScales.forward(emb)) {
       try (Tensor ones = Ops.fill(Tensor.empty(device, dtype, b, 1, x.dim(2), x.dim(3)), 1f);
           Tensor in = Ops.concatChannels(x, ones)) {
         skips.addLast(encConv.forward(in));
       }
       for (Named n : enc) {
-        skips.addLast(n.block().forward(skips.peekLast(), null, emb));
+        skips.addLast(n.block().forward(skips.peekLast(), null, scales));
       }
       Tensor cur = skips.peekLast();
       for (int i = 0; i < dec.size(); i++) {
@@ -175,10 +179,10 @@ final class Edm2UNet implements AutoCloseable {
               Tensor joined = Tensor.empty(device, dtype, shape);
               Tensor joinedSilu = Tensor.empty(device, dtype, shape)) {
             Ops.concatScaleInto(cur, skip, scale, joined, joinedSilu);
-            next = dec.get(i).block().forward(joined, joinedSilu, emb);
+            next = dec.get(i).block().forward(joined, joinedSilu, scales);
           }
         } else {
-          next = dec.get(i).block().forward(cur, null, emb);
+          next = dec.get(i).block().forward(cur, null, scales);
         }
         if (h != null) {
           h.close();
@@ -210,5 +214,6 @@ final class Edm2UNet implements AutoCloseable {
       }
     });
     outConv.close();
+    embScales.close();
   }
 }
