@@ -5,12 +5,13 @@
 // 16-byte loads (P vectors per thread, all issued before the first use), takes the two-pass
 // statistics from the registers (group_norm.cuh), and writes normalised, scaled and activated
 // vectors. Per-channel factors (k, a) with z = (x - mean) * rstd * k + a are staged in shared
-// memory while the loads are in flight.
+// memory while the loads are in flight. Blocks are sized so that two or more fit an SM where
+// the group allows: one block's loads then overlap another's reductions and stores.
 //
 // Chunked path (a group larger than a block holds, e.g. ADM-256's 512 channels at 256x256 in
 // 32 groups): the group is split into chunks of one block each. A first kernel stores every
 // chunk's (mean, M2) from its registers; the second reloads its chunk, combines the group's
-// chunk statistics (Chan et al.: M2 = sum M2_k + n_k (mean_k - mean)^2, exact in real
+// chunk statistics in F64 (Chan et al.: M2 = sum M2_k + n_k (mean_k - mean)^2, exact in real
 // arithmetic and free of cancellation) and writes. That reads x twice.
 //
 // Vectors are 16 bytes (8 F16/BF16 or 4 F32 values) when x and out are 16-byte aligned and
@@ -39,7 +40,7 @@ struct GroupNormParams {
 // The largest block of a kernel staging P vectors per thread: 1024 threads get 64 registers
 // each, enough for 8 vectors (32 registers) and the rest; 16 vectors want about 100, and 576
 // threads (18 warps, at most 5 on one of an SM's 4 register files) get 96, with ptxas spilling
-// 12 bytes per thread. 576 x 16 vectors are ADM-64's largest group exactly (576 channels in 32
+// some 20 bytes per thread (to L1). 576 x 16 vectors are ADM-64's largest group exactly (576 channels in 32
 // groups at 64x64, F16/BF16).
 constexpr int max_threads(int P) { return P <= 8 ? 1024 : 576; }
 constexpr int kChunkP = 8;  // vectors per thread on the chunked path
