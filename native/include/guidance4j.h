@@ -253,6 +253,30 @@ int g4j_group_norm(g4j_stream* stream, int dtype, int64_t batch, int64_t channel
 int g4j_normalize(g4j_stream* stream, int dtype, int64_t outer, int64_t dim, int64_t inner,
                   float eps, const void* x, void* out);
 
+/* g4j_normalize fused with the mp_silu that reads its result: out = normalize(x) as there and
+ * silu_out = out * sigmoid(out) (from out before it is rounded to dtype). EDM2's encoder blocks
+ * keep the pixel-normalised x for the skip sum and feed its SiLU to the residual branch. out may
+ * alias x; silu_out must alias neither. */
+int g4j_normalize_silu(g4j_stream* stream, int dtype, int64_t outer, int64_t dim, int64_t inner,
+                       float eps, const void* x, void* out, void* silu_out);
+
+/* EDM2's mp_cat, and its residual branch's (1 + emb) scale, with the mp_silu that follows:
+ *   y[b, c, s] = (c < channels_a ? a[b, c, s] : b_[b, c - channels_a, s]) * scale[b * scale_stride + c]
+ * for c < channels_a + channels_b, a (batch, channels_a, spatial), b_ (batch, channels_b,
+ * spatial); out = y and silu_out = y * sigmoid(y), both (batch, channels_a + channels_b, spatial).
+ * b_ may be NULL when channels_b == 0; scale may be NULL (factor 1); scale_stride is 0 (one row
+ * for every sample) or >= channels_a + channels_b; out or silu_out may be NULL, not both. With
+ * channels_b == 0 either output may alias a; otherwise neither may alias a or b_. out and
+ * silu_out must not alias each other or scale. */
+int g4j_concat_scale(g4j_stream* stream, int dtype, int64_t batch, int64_t channels_a,
+                     int64_t channels_b, int64_t spatial, const void* a, const void* b,
+                     const void* scale, int64_t scale_stride, void* out, void* silu_out);
+
+/* out[i] = min(max(alpha * x[i] + beta * y[i], lo), hi), lo <= hi, NaN stays NaN: EDM2's
+ * mp_sum followed by its clip_act clamp. out may alias x or y. */
+int g4j_axpby_clamp(g4j_stream* stream, int dtype, int64_t n, float alpha, const void* x,
+                    float beta, const void* y, float lo, float hi, void* out);
+
 /* ---- attention ------------------------------------------------------------------------------ */
 
 typedef enum g4j_qkv_layout {
@@ -296,6 +320,22 @@ int g4j_gemm(g4j_stream* stream, int dtype, int trans_a, int trans_b, int64_t m,
 int g4j_linear(g4j_stream* stream, int dtype, int64_t rows, int64_t in_features,
                int64_t out_features, const void* x, const void* weight, const void* bias,
                void* out);
+
+/* The linear layers of a timestep/class embedding MLP, for a few rows (one per sample), with
+ * the ops around them fused in:
+ *   out[r, o] = act(sum_i x[r, i] weight[o, i] + bias[o] + table[index[r] * index_stride + o * feature_stride])
+ * x (rows, in_features), weight (out_features, in_features), bias (out_features) or NULL; act is
+ * SiLU when silu != 0, else the identity. The table term is left out when table is NULL; else
+ * index (rows F32 values on the stream's device, like g4j_timestep_embedding's timesteps) holds
+ * integers in [0, table_rows), and an index outside that range (or not an integer) gives a row
+ * of NaN. ADM's label embedding (table_rows, out_features) is index_stride = out_features,
+ * feature_stride = 1; EDM2's one-hot label linear, its weight (out_features, table_rows), is
+ * index_stride = 1, feature_stride = table_rows. Each weight is read once per call: a kernel for
+ * few rows, not a GEMM. out must not alias x, weight, bias or table. */
+int g4j_embed_linear(g4j_stream* stream, int dtype, int64_t rows, int64_t in_features,
+                     int64_t out_features, const void* x, const void* weight, const void* bias,
+                     const void* table, const float* index, int64_t table_rows,
+                     int64_t index_stride, int64_t feature_stride, int silu, void* out);
 
 /* ---- resampling and embeddings ---------------------------------------------------------------- */
 

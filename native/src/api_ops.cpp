@@ -256,6 +256,43 @@ int g4j_linear(g4j_stream* stream, int dtype, int64_t rows, int64_t in_features,
   });
 }
 
+int g4j_embed_linear(g4j_stream* stream, int dtype, int64_t rows, int64_t in_features,
+                     int64_t out_features, const void* x, const void* weight, const void* bias,
+                     const void* table, const float* index, int64_t table_rows,
+                     int64_t index_stride, int64_t feature_stride, int silu, void* out) {
+  return guard("g4j_embed_linear", [&] {
+    need_stream(stream);
+    need_dtype(stream, dtype);
+    need_at_least(rows, 1, "rows");
+    need_at_least(in_features, 1, "in_features");
+    need_at_least(out_features, 1, "out_features");
+    product({rows, in_features});
+    product({rows, out_features});
+    product({out_features, in_features});
+    need(x, "x");
+    need(weight, "weight");
+    need(out, "out");
+    need_distinct(out, "out", x, "x");
+    need_distinct(out, "out", weight, "weight");
+    need_distinct(out, "out", bias, "bias");
+    need_distinct(out, "out", table, "table");
+    if (table != nullptr) {
+      need(index, "index (with a table)");
+      need_at_least(table_rows, 1, "table_rows");
+      need_at_least(index_stride, 0, "index_stride");
+      need_at_least(feature_stride, 0, "feature_stride");
+      // the largest element the table term can read
+      const int64_t last = product({table_rows - 1, index_stride}) +
+                           product({out_features - 1, feature_stride});
+      if (last < 0) fail(G4J_ERR_INVALID_ARGUMENT, "table extent overflows 64 bits");
+    }
+    G4J_RUN(stream, embed_linear,
+            (EmbedLinearArgs{dtype, rows, in_features, out_features, x, weight, bias, table,
+                             table != nullptr ? index : nullptr, table_rows, index_stride,
+                             feature_stride, silu, out}));
+  });
+}
+
 int g4j_upsample_nearest2x(g4j_stream* stream, int dtype, int64_t planes, int64_t height,
                            int64_t width, const void* x, void* out) {
   return guard("g4j_upsample_nearest2x", [&] {
@@ -378,7 +415,85 @@ int g4j_normalize(g4j_stream* stream, int dtype, int64_t outer, int64_t dim, int
     }
     need(x, "x");
     need(out, "out");
-    G4J_RUN(stream, normalize, (NormalizeArgs{dtype, outer, dim, inner, eps, x, out}));
+    G4J_RUN(stream, normalize, (NormalizeArgs{dtype, outer, dim, inner, eps, x, out, nullptr}));
+  });
+}
+
+int g4j_normalize_silu(g4j_stream* stream, int dtype, int64_t outer, int64_t dim, int64_t inner,
+                       float eps, const void* x, void* out, void* silu_out) {
+  return guard("g4j_normalize_silu", [&] {
+    need_stream(stream);
+    need_dtype(stream, dtype);
+    need_at_least(outer, 1, "outer");
+    need_at_least(dim, 1, "dim");
+    need_at_least(inner, 1, "inner");
+    product({outer, dim, inner});
+    if (!(eps > 0) || !std::isfinite(eps)) {
+      fail(G4J_ERR_INVALID_ARGUMENT, "eps must be finite and > 0, got %g", eps);
+    }
+    need(x, "x");
+    need(out, "out");
+    need(silu_out, "silu_out");
+    need_distinct(silu_out, "silu_out", x, "x");
+    need_distinct(silu_out, "silu_out", out, "out");
+    G4J_RUN(stream, normalize, (NormalizeArgs{dtype, outer, dim, inner, eps, x, out, silu_out}));
+  });
+}
+
+int g4j_concat_scale(g4j_stream* stream, int dtype, int64_t batch, int64_t channels_a,
+                     int64_t channels_b, int64_t spatial, const void* a, const void* b,
+                     const void* scale, int64_t scale_stride, void* out, void* silu_out) {
+  return guard("g4j_concat_scale", [&] {
+    need_stream(stream);
+    need_dtype(stream, dtype);
+    need_at_least(batch, 1, "batch");
+    need_at_least(channels_a, 1, "channels_a");
+    need_at_least(channels_b, 0, "channels_b");
+    need_at_least(spatial, 1, "spatial");
+    const int64_t channels = channels_a + channels_b;
+    product({batch, channels, spatial});
+    if (scale != nullptr && scale_stride != 0) {
+      need_at_least(scale_stride, channels,
+                    "scale_stride (0 or >= channels_a + channels_b)");
+      product({batch, scale_stride});
+    }
+    if (scale == nullptr) scale_stride = 0;
+    need(a, "a");
+    if (channels_b > 0) need(b, "b");
+    if (out == nullptr && silu_out == nullptr) {
+      fail(G4J_ERR_INVALID_ARGUMENT, "out and silu_out are both NULL: nothing to write");
+    }
+    need_distinct(out, "out", silu_out, "silu_out");
+    need_distinct(out, "out", scale, "scale");
+    need_distinct(silu_out, "silu_out", scale, "scale");
+    if (channels_b > 0) {
+      need_distinct(out, "out", a, "a (with channels_b > 0)");
+      need_distinct(out, "out", b, "b");
+      need_distinct(silu_out, "silu_out", a, "a (with channels_b > 0)");
+      need_distinct(silu_out, "silu_out", b, "b");
+    }
+    G4J_RUN(stream, concat_scale,
+            (ConcatScaleArgs{dtype, batch, channels_a, channels_b, spatial, a,
+                             channels_b > 0 ? b : nullptr, scale, scale_stride, out, silu_out}));
+  });
+}
+
+int g4j_axpby_clamp(g4j_stream* stream, int dtype, int64_t n, float alpha, const void* x,
+                    float beta, const void* y, float lo, float hi, void* out) {
+  return guard("g4j_axpby_clamp", [&] {
+    need_stream(stream);
+    need_dtype(stream, dtype);
+    need_at_least(n, 0, "n");
+    need_finite(alpha, "alpha");
+    need_finite(beta, "beta");
+    if (std::isnan(lo) || std::isnan(hi) || !(lo <= hi)) {
+      fail(G4J_ERR_INVALID_ARGUMENT, "need lo <= hi (neither NaN), got lo %g, hi %g", lo, hi);
+    }
+    if (n == 0) return;
+    need(x, "x");
+    need(y, "y");
+    need(out, "out");
+    G4J_RUN(stream, axpby_clamp, (AxpbyClampArgs{dtype, n, alpha, x, beta, y, lo, hi, out}));
   });
 }
 

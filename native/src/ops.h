@@ -31,6 +31,15 @@ struct ScaleChannelsArgs {
 struct ClampArgs { int dtype; int64_t n; float lo, hi; const void* x; void* out; };
 struct NormalizeArgs {
   int dtype; int64_t outer, dim, inner; float eps; const void* x; void* out;
+  void* silu_out;  // g4j_normalize_silu's second output, NULL for g4j_normalize
+};
+struct ConcatScaleArgs {
+  int dtype; int64_t batch, channels_a, channels_b, spatial; const void* a; const void* b;
+  const void* scale; int64_t scale_stride; void* out; void* silu_out;
+};
+struct AxpbyClampArgs {
+  int dtype; int64_t n; float alpha; const void* x; float beta; const void* y; float lo, hi;
+  void* out;
 };
 struct GuidedCombineArgs {
   int dtype; int64_t n; const void* a; const void* b; float scale; void* out;
@@ -62,6 +71,11 @@ struct GemmArgs {
 struct LinearArgs {
   int dtype; int64_t rows, in_features, out_features; const void* x; const void* weight;
   const void* bias; void* out;
+};
+struct EmbedLinearArgs {
+  int dtype; int64_t rows, in_features, out_features; const void* x; const void* weight;
+  const void* bias; const void* table; const float* index; int64_t table_rows, index_stride,
+      feature_stride; int silu; void* out;
 };
 struct Resample2xArgs { int dtype; int64_t planes, height, width; const void* x; void* out; };
 struct TimestepEmbeddingArgs {
@@ -134,6 +148,7 @@ void attention(const AttentionArgs&);
 void conv2d(const Conv2dArgs&);
 void gemm(const GemmArgs&);
 void linear(const LinearArgs&);
+void embed_linear(const EmbedLinearArgs&);
 void upsample_nearest2x(const Resample2xArgs&);
 void avg_pool2x2(const Resample2xArgs&);
 void timestep_embedding(const TimestepEmbeddingArgs&);
@@ -149,6 +164,8 @@ void clamp(const ClampArgs&);
 void normalize(const NormalizeArgs&);
 void cfg_rescale(const CfgRescaleArgs&);
 void apg(const ApgArgs&);
+void concat_scale(const ConcatScaleArgs&);
+void axpby_clamp(const AxpbyClampArgs&);
 
 void set_num_threads(int threads);
 int num_threads();
@@ -170,6 +187,7 @@ void attention(Stream, const AttentionArgs&);
 void conv2d(Stream, const Conv2dArgs&);
 void gemm(Stream, const GemmArgs&);
 void linear(Stream, const LinearArgs&);
+void embed_linear(Stream, const EmbedLinearArgs&);
 void upsample_nearest2x(Stream, const Resample2xArgs&);
 void avg_pool2x2(Stream, const Resample2xArgs&);
 void timestep_embedding(Stream, const TimestepEmbeddingArgs&);
@@ -185,6 +203,8 @@ void clamp(Stream, const ClampArgs&);
 void normalize(Stream, const NormalizeArgs&);
 void cfg_rescale(Stream, const CfgRescaleArgs&);
 void apg(Stream, const ApgArgs&);
+void concat_scale(Stream, const ConcatScaleArgs&);
+void axpby_clamp(Stream, const AxpbyClampArgs&);
 
 // Makes `device` current on the calling thread before an op is enqueued on one of its streams
 // (Java may call from any thread; a thread's current device starts at 0). Implemented in

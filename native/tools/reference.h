@@ -330,6 +330,80 @@ inline Result normalize(int64_t outer, int64_t dim, int64_t inner, double eps, c
   return r;
 }
 
+// normalize(x) and its SiLU: SiLU's derivative lies in [-0.1, 1.1], so the second output errs by
+// at most 1.1 times the first's error plus its own rounding.
+inline std::vector<Result> normalize_silu(int64_t outer, int64_t dim, int64_t inner, double eps,
+                                          const Vec& x) {
+  Result n = normalize(outer, dim, inner, eps, x), s;
+  s.resize(x.size());
+  for (size_t i = 0; i < x.size(); ++i) {
+    s.value[i] = n.value[i] * sigmoid(n.value[i]);
+    s.mag[i] = 1.1 * n.mag[i] + std::fabs(s.value[i]);
+  }
+  return {n, s};
+}
+
+// y = cat(a, b) * scale per channel, and silu(y); b may be empty (channels_b == 0), scale NULL.
+inline std::vector<Result> concat_scale(int64_t batch, int64_t ca, int64_t cb, int64_t spatial,
+                                        const Vec& a, const Vec* b, const Vec* scale,
+                                        int64_t scale_stride) {
+  const int64_t channels = ca + cb;
+  Result y, s;
+  y.resize(batch * channels * spatial);
+  s.resize(batch * channels * spatial);
+  for (int64_t n = 0; n < batch; ++n)
+    for (int64_t c = 0; c < channels; ++c)
+      for (int64_t i = 0; i < spatial; ++i) {
+        const double x = c < ca ? a[(n * ca + c) * spatial + i] : (*b)[(n * cb + c - ca) * spatial + i];
+        const double f = scale ? (*scale)[n * scale_stride + c] : 1.0;
+        const size_t k = (n * channels + c) * spatial + i;
+        y.value[k] = x * f;
+        y.mag[k] = std::fabs(x * f);
+        s.value[k] = y.value[k] * sigmoid(y.value[k]);
+        s.mag[k] = 1.1 * y.mag[k] + std::fabs(s.value[k]);
+      }
+  return {y, s};
+}
+
+// g4j_embed_linear; table NULL for none, an invalid index gives NaN (the op must write NaN).
+inline Result embed_linear(int64_t rows, int64_t in, int64_t outf, const Vec& x, const Vec& w,
+                           const Vec* bias, const Vec* table, const Vec* index,
+                           int64_t table_rows, int64_t index_stride, int64_t feature_stride,
+                           bool silu) {
+  Result r;
+  r.resize(rows * outf);
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t o = 0; o < outf; ++o) {
+      double v = 0, mag = 0;
+      for (int64_t k = 0; k < in; ++k) {
+        v += x[i * in + k] * w[o * in + k];
+        mag += std::fabs(x[i * in + k] * w[o * in + k]);
+      }
+      if (bias) v += (*bias)[o], mag += std::fabs((*bias)[o]);
+      if (table) {
+        const double idx = (*index)[i];
+        if (idx >= 0 && idx < double(table_rows) && idx == std::floor(idx)) {
+          const double t = (*table)[int64_t(idx) * index_stride + o * feature_stride];
+          v += t, mag += std::fabs(t);
+        } else {
+          v = NAN;
+        }
+      }
+      if (silu) v = v * sigmoid(v), mag *= 1.1;
+      r.value[i * outf + o] = v;
+      r.mag[i * outf + o] = mag;
+    }
+  return r;
+}
+
+// Clamping is 1-Lipschitz: the unclamped magnitude bounds the error.
+inline Result axpby_clamp(double alpha, const Vec& x, double beta, const Vec& y, double lo,
+                          double hi) {
+  Result r = axpby(alpha, x, beta, &y);
+  for (size_t i = 0; i < x.size(); ++i) r.value[i] = std::min(std::max(r.value[i], lo), hi);
+  return r;
+}
+
 // ---- resampling and embeddings --------------------------------------------------------------
 
 inline Result upsample_nearest2x(int64_t planes, int64_t height, int64_t width, const Vec& x) {

@@ -2,12 +2,13 @@
 // the forward. With n the normalised input and g the gradient reaching n,
 //   dx = rstd * (g - mean(g) - n * mean(g * n)),
 // so each group takes two passes: g is formed (written into dx as scratch) while its two means
-// accumulate in double, then dx is finished in place. The statistics are recomputed exactly as
-// the forward computes them.
+// accumulate in double, then dx is finished in place. The statistics are recomputed by the
+// forward's code (group_stats.h).
 #include <algorithm>
 #include <cmath>
 
 #include "../ops.h"
+#include "group_stats.h"
 #include "thread_pool.h"
 #include "vec.h"
 
@@ -33,11 +34,9 @@ void group_norm_backward(const GroupNormBackwardArgs& g) {
       const int64_t base = (b * g.channels + c0) * g.spatial;
       const float* xg = x + base;
       const double count = double(group_elems);
-      const double mean = sum_double(xg, group_elems) / count;
-      const double var = sum_sq_dev_double(xg, group_elems, mean) / count;
-      const double rstd_d = 1.0 / std::sqrt(var + double(g.eps));
-      const float rstd = float(rstd_d);
-      const float mean_hi = float(mean), mean_lo = float(mean - double(mean_hi));
+      const GroupStats st = group_stats(xg, group_elems, g.eps);
+      const float rstd = float(st.rstd);
+      const float mean_hi = st.mean_hi, mean_lo = st.mean_lo;
 
       double sum_g = 0.0, sum_gn = 0.0;
       const vf mu_hi = vset1(mean_hi), mu_lo = vset1(mean_lo), vr = vset1(rstd);

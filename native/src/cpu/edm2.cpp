@@ -1,12 +1,14 @@
-// EDM2's magnitude-preserving pieces: per-channel scaling, clamping and the RMS normalisation
-// over one axis (pixel norm, per-head q/k/v norm). All memory-bound; the normalisation keeps one
-// row of sums per task so both of its passes read x contiguously.
+// EDM2's magnitude-preserving pieces: per-channel scaling, clamping, the RMS normalisation
+// over one axis (pixel norm, per-head q/k/v norm) and their fusions with mp_silu, mp_cat and
+// the clamp after mp_sum. All memory-bound; the normalisation keeps one row of sums per task so
+// both of its passes read x contiguously.
 #include <algorithm>
 #include <cmath>
 #include <vector>
 
 #include "../ops.h"
 #include "thread_pool.h"
+#include "vec.h"
 
 namespace g4j {
 namespace cpu {
@@ -45,6 +47,7 @@ void clamp(const ClampArgs& a) {
 void normalize(const NormalizeArgs& a) {
   const float* x = static_cast<const float*>(a.x);
   float* out = static_cast<float*>(a.out);
+  float* act = static_cast<float*>(a.silu_out);
   const int64_t dim = a.dim, inner = a.inner;
   // A task is a block of `width` columns of one outer index: dim rows of `width` floats each.
   const int64_t width = std::min<int64_t>(inner, 1024);
@@ -72,8 +75,55 @@ void normalize(const NormalizeArgs& a) {
       for (int64_t d = 0; d < dim; ++d) {
         const float* row = xo + d * inner;
         float* orow = oo + d * inner;
-        for (int64_t i = 0; i < w; ++i) orow[i] = row[i] * factor[i];
+        if (act != nullptr) {
+          float* arow = act + o * dim * inner + i0 + d * inner;
+          for (int64_t i = 0; i < w; ++i) {
+            const float y = row[i] * factor[i];
+            orow[i] = y;
+            arow[i] = silu1(y);
+          }
+        } else {
+          for (int64_t i = 0; i < w; ++i) orow[i] = row[i] * factor[i];
+        }
       }
+    }
+  });
+}
+
+void concat_scale(const ConcatScaleArgs& a) {
+  const float* xa = static_cast<const float*>(a.a);
+  const float* xb = static_cast<const float*>(a.b);
+  const float* scale = static_cast<const float*>(a.scale);
+  float* out = static_cast<float*>(a.out);
+  float* act = static_cast<float*>(a.silu_out);
+  const int64_t channels = a.channels_a + a.channels_b, spatial = a.spatial;
+  const int64_t grain = std::max<int64_t>(1, kGrain / spatial);
+  parallel_for(0, a.batch * channels, grain, [&](int64_t lo, int64_t hi) {
+    for (int64_t row = lo; row < hi; ++row) {
+      const int64_t b = row / channels, c = row % channels;
+      const float* src = c < a.channels_a ? xa + (b * a.channels_a + c) * spatial
+                                          : xb + (b * a.channels_b + c - a.channels_a) * spatial;
+      const float f = scale != nullptr ? scale[b * a.scale_stride + c] : 1.0f;
+      float* o = out != nullptr ? out + row * spatial : nullptr;
+      float* s = act != nullptr ? act + row * spatial : nullptr;
+      for (int64_t i = 0; i < spatial; ++i) {
+        const float y = src[i] * f;
+        if (o != nullptr) o[i] = y;
+        if (s != nullptr) s[i] = silu1(y);
+      }
+    }
+  });
+}
+
+void axpby_clamp(const AxpbyClampArgs& a) {
+  const float* x = static_cast<const float*>(a.x);
+  const float* y = static_cast<const float*>(a.y);
+  float* out = static_cast<float*>(a.out);
+  const float alpha = a.alpha, beta = a.beta, lo_v = a.lo, hi_v = a.hi;
+  parallel_for(0, a.n, kGrain, [&](int64_t lo, int64_t hi) {
+    for (int64_t i = lo; i < hi; ++i) {
+      const float v = alpha * x[i] + beta * y[i];
+      out[i] = v < lo_v ? lo_v : (v > hi_v ? hi_v : v);  // NaN compares false: passes through
     }
   });
 }

@@ -1,10 +1,11 @@
-// GroupNorm (+ gamma/beta, + AdaGN scale/shift, + SiLU), one task per (sample, group). The
-// statistics are two passes accumulated in double: a group can hold millions of elements, and
-// a single-pass float sum of squares loses the variance when the mean is large.
+// GroupNorm (+ gamma/beta, + AdaGN scale/shift, + SiLU), one task per (sample, group): the
+// statistics (group_stats.h), then one pass that writes every channel with its own factor and
+// offset.
 #include <algorithm>
 #include <cmath>
 
 #include "../ops.h"
+#include "group_stats.h"
 #include "thread_pool.h"
 #include "vec.h"
 
@@ -26,14 +27,9 @@ void group_norm(const GroupNormArgs& g) {
     for (int64_t task = lo; task < hi; ++task) {
       const int64_t b = task / g.groups, grp = task % g.groups;
       const int64_t c0 = grp * per_group;
-      const float* xg = x + (b * g.channels + c0) * g.spatial;
-      const double n = double(group_elems);
-      const double mean = sum_double(xg, group_elems) / n;
-      const double var = sum_sq_dev_double(xg, group_elems, mean) / n;
-      const double rstd = 1.0 / std::sqrt(var + double(g.eps));
-      // The mean as a float pair: x - hi is exact for x near the mean (Sterbenz), so a large
-      // mean with a small spread keeps the spread's precision.
-      const float mean_hi = float(mean), mean_lo = float(mean - double(mean_hi));
+      const GroupStats st = group_stats(x + (b * g.channels + c0) * g.spatial, group_elems, g.eps);
+      const double rstd = st.rstd;
+      const float mean_hi = st.mean_hi, mean_lo = st.mean_lo;
       for (int64_t c = c0; c < c0 + per_group; ++c) {
         // y = ((x - mean) * rstd * gamma + beta) * (1 + scale) + shift = (x - mean) * m + a
         const double gm = gamma ? double(gamma[c]) : 1.0;

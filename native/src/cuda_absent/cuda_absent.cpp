@@ -41,6 +41,9 @@ void clamp(Stream, const ClampArgs&) { not_built(); }
 void normalize(Stream, const NormalizeArgs&) { not_built(); }
 void cfg_rescale(Stream, const CfgRescaleArgs&) { not_built(); }
 void apg(Stream, const ApgArgs&) { not_built(); }
+void concat_scale(Stream, const ConcatScaleArgs&) { not_built(); }
+void axpby_clamp(Stream, const AxpbyClampArgs&) { not_built(); }
+void embed_linear(Stream, const EmbedLinearArgs&) { not_built(); }
 
 void set_device(int) { not_built(); }
 

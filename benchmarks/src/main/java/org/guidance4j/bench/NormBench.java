@@ -32,6 +32,10 @@ public class NormBench {
   enum Shape {
     /** Level 0: every in/out norm of the first encoder level. */
     ADM64_R64_C192(192, 64),
+    /** Levels 1 to 3: the out norms of the encoder's ResBlocks. */
+    ADM64_R32_C384(384, 32),
+    ADM64_R16_C576(576, 16),
+    ADM64_R8_C768(768, 8),
     /** The decoder's widest in_layers norm, over torch.cat([h, skip]) at 64 x 64. */
     ADM64_R64_C576(576, 64),
     ADM256_R256_C256(256, 256),
@@ -57,7 +61,10 @@ public class NormBench {
   @Param({"F32"})
   public String dtype;
 
-  @Param({"ADM64_R64_C192", "ADM64_R64_C576", "ADM256_R256_C256", "ADM256_R256_C512"})
+  @Param({
+    "ADM64_R64_C192", "ADM64_R32_C384", "ADM64_R16_C576", "ADM64_R8_C768", "ADM64_R64_C576", "ADM256_R256_C256",
+    "ADM256_R256_C512"
+  })
   public String shape;
 
   @Param({"1", "16"})
@@ -103,6 +110,7 @@ public class NormBench {
   static Work work(String method, Map<String, String> p) {
     double n = Bench.numel(Shape.valueOf(p.get("shape")).x(Integer.parseInt(p.get("batch"))));
     double s = Report.elementSize(p);
-    return Work.memory(2 * n * s, "2 n s (read x once, write out; a two-pass kernel reads x twice), n = B C S S");
+    return Work.memory(
+        2 * n * s, "2 n s (read x once, write out; ADM-256's groups, too large for one block, read x twice), n = B C S S");
   }
 }

@@ -2439,6 +2439,214 @@ public class guidance4j_h extends guidance4j_h$shared {
            throw new AssertionError("should not reach here", ex$);
         }
     }
+
+    private static class g4j_normalize_silu {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            guidance4j_h.C_INT,
+            guidance4j_h.C_POINTER,
+            guidance4j_h.C_INT,
+            guidance4j_h.C_LONG,
+            guidance4j_h.C_LONG,
+            guidance4j_h.C_LONG,
+            guidance4j_h.C_FLOAT,
+            guidance4j_h.C_POINTER,
+            guidance4j_h.C_POINTER,
+            guidance4j_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_normalize_silu");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int g4j_normalize_silu(g4j_stream *stream, int dtype, int64_t outer, int64_t dim, int64_t inner, float eps, const void *x, void *out, void *silu_out)
+     * }
+     */
+    public static FunctionDescriptor g4j_normalize_silu$descriptor() {
+        return g4j_normalize_silu.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int g4j_normalize_silu(g4j_stream *stream, int dtype, int64_t outer, int64_t dim, int64_t inner, float eps, const void *x, void *out, void *silu_out)
+     * }
+     */
+    public static MethodHandle g4j_normalize_silu$handle() {
+        return g4j_normalize_silu.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int g4j_normalize_silu(g4j_stream *stream, int dtype, int64_t outer, int64_t dim, int64_t inner, float eps, const void *x, void *out, void *silu_out)
+     * }
+     */
+    public static MemorySegment g4j_normalize_silu$address() {
+        return g4j_normalize_silu.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int g4j_normalize_silu(g4j_stream *stream, int dtype, int64_t outer, int64_t dim, int64_t inner, float eps, const void *x, void *out, void *silu_out)
+     * }
+     */
+    public static int g4j_normalize_silu(MemorySegment stream, int dtype, long outer, long dim, long inner, float eps, MemorySegment x, MemorySegment out, MemorySegment silu_out) {
+        var mh$ = g4j_normalize_silu.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("g4j_normalize_silu", stream, dtype, outer, dim, inner, eps, x, out, silu_out);
+            }
+            return (int)mh$.invokeExact(stream, dtype, outer, dim, inner, eps, x, out, silu_out);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class g4j_concat_scale {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            guidance4j_h.C_INT,
+            guidance4j_h.C_POINTER,
+            guidance4j_h.C_INT,
+            guidance4j_h.C_LONG,
+            guidance4j_h.C_LONG,
+            guidance4j_h.C_LONG,
+            guidance4j_h.C_LONG,
+            guidance4j_h.C_POINTER,
+            guidance4j_h.C_POINTER,
+            guidance4j_h.C_POINTER,
+            guidance4j_h.C_LONG,
+            guidance4j_h.C_POINTER,
+            guidance4j_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_concat_scale");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int g4j_concat_scale(g4j_stream *stream, int dtype, int64_t batch, int64_t channels_a, int64_t channels_b, int64_t spatial, const void *a, const void *b, const void *scale, int64_t scale_stride, void *out, void *silu_out)
+     * }
+     */
+    public static FunctionDescriptor g4j_concat_scale$descriptor() {
+        return g4j_concat_scale.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int g4j_concat_scale(g4j_stream *stream, int dtype, int64_t batch, int64_t channels_a, int64_t channels_b, int64_t spatial, const void *a, const void *b, const void *scale, int64_t scale_stride, void *out, void *silu_out)
+     * }
+     */
+    public static MethodHandle g4j_concat_scale$handle() {
+        return g4j_concat_scale.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int g4j_concat_scale(g4j_stream *stream, int dtype, int64_t batch, int64_t channels_a, int64_t channels_b, int64_t spatial, const void *a, const void *b, const void *scale, int64_t scale_stride, void *out, void *silu_out)
+     * }
+     */
+    public static MemorySegment g4j_concat_scale$address() {
+        return g4j_concat_scale.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int g4j_concat_scale(g4j_stream *stream, int dtype, int64_t batch, int64_t channels_a, int64_t channels_b, int64_t spatial, const void *a, const void *b, const void *scale, int64_t scale_stride, void *out, void *silu_out)
+     * }
+     */
+    public static int g4j_concat_scale(MemorySegment stream, int dtype, long batch, long channels_a, long channels_b, long spatial, MemorySegment a, MemorySegment b, MemorySegment scale, long scale_stride, MemorySegment out, MemorySegment silu_out) {
+        var mh$ = g4j_concat_scale.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("g4j_concat_scale", stream, dtype, batch, channels_a, channels_b, spatial, a, b, scale, scale_stride, out, silu_out);
+            }
+            return (int)mh$.invokeExact(stream, dtype, batch, channels_a, channels_b, spatial, a, b, scale, scale_stride, out, silu_out);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class g4j_axpby_clamp {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            guidance4j_h.C_INT,
+            guidance4j_h.C_POINTER,
+            guidance4j_h.C_INT,
+            guidance4j_h.C_LONG,
+            guidance4j_h.C_FLOAT,
+            guidance4j_h.C_POINTER,
+            guidance4j_h.C_FLOAT,
+            guidance4j_h.C_POINTER,
+            guidance4j_h.C_FLOAT,
+            guidance4j_h.C_FLOAT,
+            guidance4j_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_axpby_clamp");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int g4j_axpby_clamp(g4j_stream *stream, int dtype, int64_t n, float alpha, const void *x, float beta, const void *y, float lo, float hi, void *out)
+     * }
+     */
+    public static FunctionDescriptor g4j_axpby_clamp$descriptor() {
+        return g4j_axpby_clamp.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int g4j_axpby_clamp(g4j_stream *stream, int dtype, int64_t n, float alpha, const void *x, float beta, const void *y, float lo, float hi, void *out)
+     * }
+     */
+    public static MethodHandle g4j_axpby_clamp$handle() {
+        return g4j_axpby_clamp.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int g4j_axpby_clamp(g4j_stream *stream, int dtype, int64_t n, float alpha, const void *x, float beta, const void *y, float lo, float hi, void *out)
+     * }
+     */
+    public static MemorySegment g4j_axpby_clamp$address() {
+        return g4j_axpby_clamp.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int g4j_axpby_clamp(g4j_stream *stream, int dtype, int64_t n, float alpha, const void *x, float beta, const void *y, float lo, float hi, void *out)
+     * }
+     */
+    public static int g4j_axpby_clamp(MemorySegment stream, int dtype, long n, float alpha, MemorySegment x, float beta, MemorySegment y, float lo, float hi, MemorySegment out) {
+        var mh$ = g4j_axpby_clamp.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("g4j_axpby_clamp", stream, dtype, n, alpha, x, beta, y, lo, hi, out);
+            }
+            return (int)mh$.invokeExact(stream, dtype, n, alpha, x, beta, y, lo, hi, out);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
     private static final int G4J_QKV_LEGACY = (int)0L;
     /**
      * {@snippet lang=c :
@@ -2749,6 +2957,80 @@ public class guidance4j_h extends guidance4j_h$shared {
                 traceDowncall("g4j_linear", stream, dtype, rows, in_features, out_features, x, weight, bias, out);
             }
             return (int)mh$.invokeExact(stream, dtype, rows, in_features, out_features, x, weight, bias, out);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class g4j_embed_linear {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            guidance4j_h.C_INT,
+            guidance4j_h.C_POINTER,
+            guidance4j_h.C_INT,
+            guidance4j_h.C_LONG,
+            guidance4j_h.C_LONG,
+            guidance4j_h.C_LONG,
+            guidance4j_h.C_POINTER,
+            guidance4j_h.C_POINTER,
+            guidance4j_h.C_POINTER,
+            guidance4j_h.C_POINTER,
+            guidance4j_h.C_POINTER,
+            guidance4j_h.C_LONG,
+            guidance4j_h.C_LONG,
+            guidance4j_h.C_LONG,
+            guidance4j_h.C_INT,
+            guidance4j_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_embed_linear");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int g4j_embed_linear(g4j_stream *stream, int dtype, int64_t rows, int64_t in_features, int64_t out_features, const void *x, const void *weight, const void *bias, const void *table, const float *index, int64_t table_rows, int64_t index_stride, int64_t feature_stride, int silu, void *out)
+     * }
+     */
+    public static FunctionDescriptor g4j_embed_linear$descriptor() {
+        return g4j_embed_linear.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int g4j_embed_linear(g4j_stream *stream, int dtype, int64_t rows, int64_t in_features, int64_t out_features, const void *x, const void *weight, const void *bias, const void *table, const float *index, int64_t table_rows, int64_t index_stride, int64_t feature_stride, int silu, void *out)
+     * }
+     */
+    public static MethodHandle g4j_embed_linear$handle() {
+        return g4j_embed_linear.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int g4j_embed_linear(g4j_stream *stream, int dtype, int64_t rows, int64_t in_features, int64_t out_features, const void *x, const void *weight, const void *bias, const void *table, const float *index, int64_t table_rows, int64_t index_stride, int64_t feature_stride, int silu, void *out)
+     * }
+     */
+    public static MemorySegment g4j_embed_linear$address() {
+        return g4j_embed_linear.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int g4j_embed_linear(g4j_stream *stream, int dtype, int64_t rows, int64_t in_features, int64_t out_features, const void *x, const void *weight, const void *bias, const void *table, const float *index, int64_t table_rows, int64_t index_stride, int64_t feature_stride, int silu, void *out)
+     * }
+     */
+    public static int g4j_embed_linear(MemorySegment stream, int dtype, long rows, long in_features, long out_features, MemorySegment x, MemorySegment weight, MemorySegment bias, MemorySegment table, MemorySegment index, long table_rows, long index_stride, long feature_stride, int silu, MemorySegment out) {
+        var mh$ = g4j_embed_linear.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("g4j_embed_linear", stream, dtype, rows, in_features, out_features, x, weight, bias, table, index, table_rows, index_stride, feature_stride, silu, out);
+            }
+            return (int)mh$.invokeExact(stream, dtype, rows, in_features, out_features, x, weight, bias, table, index, table_rows, index_stride, feature_stride, silu, out);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

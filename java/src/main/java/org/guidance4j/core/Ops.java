@@ -202,6 +202,37 @@ public final class Ops {
   }
 
   /**
+   * x (B, C, spatial...) plus columns [column, column + C) of {@code rows} (B, K) as a per-sample,
+   * per-channel bias: one block's emb_out among every ResBlock's, side by side.
+   */
+  public static Tensor addChannelBias(Tensor x, Tensor rows, long column) {
+    String op = "Ops.addChannelBias";
+    Check.present(op, x, "x");
+    Check.present(op, rows, "rows");
+    Check.minRank(op, x, "x", 2, "(batch, channels, spatial...)");
+    Check.tensor(op, rows, "rows", x.device(), x.dtype());
+    long batch = x.dim(0);
+    long channels = x.dim(1);
+    if (column < 0 || rows.rank() != 2 || rows.dim(0) != batch || rows.dim(1) < column + channels) {
+      throw Check.fail(
+          op,
+          "rows has shape " + Arrays.toString(rows.shape()) + " but needs [" + batch + ", >= " + (column + channels)
+              + "] for columns [" + column + ", " + (column + channels) + ") (column >= 0)");
+    }
+    return produce(Tensor.empty(x.device(), x.dtype(), x.shape()), out -> {
+      long spatial = batch * channels == 0 ? 0 : x.numel() / (batch * channels);
+      if (out.numel() == 0) {
+        return;
+      }
+      Status.check(
+          guidance4j_h.g4j_add_channel_bias(
+              stream(out), out.dtype().code(), batch, channels, spatial, x.ptr(),
+              MemorySegment.ofAddress(rows.address() + column * out.dtype().byteSize()), rows.dim(1), out.ptr()),
+          "g4j_add_channel_bias");
+    });
+  }
+
+  /**
    * x (B, C, spatial...) times a per-channel factor: {@code scale} is (C) or (1, C) for all
    * samples, or (B, K) with K >= C for one row per sample (its first C entries). With x viewed as
    * (B, 1, rest) and scale (B, 1) it scales each sample by its own factor.
@@ -269,6 +300,135 @@ public final class Ops {
         guidance4j_h.g4j_clamp(stream(out), out.dtype().code(), out.numel(), lo, hi, x.ptr(), out.ptr()),
         "g4j_clamp");
     return out;
+  }
+
+  /** clamp(alpha * x + beta * y, lo, hi) (NaN stays NaN): EDM2's mp_sum followed by clip_act. */
+  public static Tensor axpbyClamp(float alpha, Tensor x, float beta, Tensor y, float lo, float hi) {
+    Check.present("Ops.axpbyClamp", x, "x");
+    return produce(Tensor.empty(x.device(), x.dtype(), x.shape()), out -> axpbyClampInto(alpha, x, beta, y, lo, hi, out));
+  }
+
+  /** out = clamp(alpha * x + beta * y, lo, hi); out may be x or y. */
+  public static Tensor axpbyClampInto(float alpha, Tensor x, float beta, Tensor y, float lo, float hi, Tensor out) {
+    String op = "Ops.axpbyClamp";
+    Check.present(op, out, "out");
+    Check.present(op, y, "y");
+    Check.output(op, out, "out", out.device(), out.dtype());
+    Check.tensor(op, x, "x", out.device(), out.dtype());
+    Check.tensor(op, y, "y", out.device(), out.dtype());
+    Check.shape(op, x, "x", out.shape());
+    Check.shape(op, y, "y", out.shape());
+    if (Float.isNaN(lo) || Float.isNaN(hi) || !(lo <= hi)) {
+      throw Check.fail(op, "need lo <= hi (neither NaN), got lo " + lo + ", hi " + hi);
+    }
+    Check.sameOrDisjoint(op, out, "out", x, "x");
+    Check.sameOrDisjoint(op, out, "out", y, "y");
+    Status.check(
+        guidance4j_h.g4j_axpby_clamp(
+            stream(out), out.dtype().code(), out.numel(), alpha, x.ptr(), beta, y.ptr(), lo, hi, out.ptr()),
+        "g4j_axpby_clamp");
+    return out;
+  }
+
+  /**
+   * EDM2's mp_cat and its residual branch's (1 + emb) scale, with the mp_silu that reads them, in
+   * one pass: y = cat(a, b) along dim 1 (b null: a alone) times a per-channel factor, written to
+   * {@code out} and silu(y) to {@code siluOut} (either may be null, not both). {@code scale} is
+   * (C) or (1, >= C) for every sample, (B, >= C) with one row per sample (its first C entries), or
+   * null (factor 1). With b null either output may be a; otherwise both are new memory.
+   */
+  public static void concatScaleInto(Tensor a, Tensor b, Tensor scale, Tensor out, Tensor siluOut) {
+    concatScaleInto(a, b, scale, -1, out, siluOut);
+  }
+
+  /**
+   * {@link #concatScaleInto(Tensor, Tensor, Tensor, Tensor, Tensor)} with the factors at columns
+   * [scaleColumn, scaleColumn + C) of per-sample rows {@code scale} (B, K): one block's share of
+   * every block's scales, side by side.
+   */
+  public static void concatScaleInto(Tensor a, Tensor b, Tensor scale, long scaleColumn, Tensor out, Tensor siluOut) {
+    String op = "Ops.concatScale";
+    Check.present(op, a, "a");
+    Check.minRank(op, a, "a", 2, "(batch, channels, spatial...)");
+    if (out == null && siluOut == null) {
+      throw Check.fail(op, "out and siluOut are both null: nothing to write");
+    }
+    Tensor any = out != null ? out : siluOut;
+    Check.output(op, any, out != null ? "out" : "siluOut", any.device(), any.dtype());
+    Check.tensor(op, a, "a", any.device(), any.dtype());
+    long batch = a.dim(0);
+    long ca = a.dim(1);
+    long cb = 0;
+    if (b != null) {
+      Check.tensor(op, b, "b", any.device(), any.dtype());
+      long[] expectB = a.shape();
+      expectB[1] = b.rank() >= 2 ? b.dim(1) : -1;
+      Check.shape(op, b, "b", expectB);
+      cb = b.dim(1);
+    }
+    long[] shape = a.shape();
+    shape[1] = ca + cb;
+    long channels = ca + cb;
+    if (out != null) {
+      Check.output(op, out, "out", any.device(), any.dtype());
+      Check.shape(op, out, "out", shape);
+    }
+    if (siluOut != null) {
+      Check.output(op, siluOut, "siluOut", any.device(), any.dtype());
+      Check.shape(op, siluOut, "siluOut", shape);
+    }
+    long stride = 0;
+    MemorySegment scalePtr = ptrOrNull(scale);
+    if (scale != null && scaleColumn >= 0) {
+      Check.tensor(op, scale, "scale", any.device(), any.dtype());
+      if (scale.rank() != 2 || scale.dim(0) != batch || scale.dim(1) < scaleColumn + channels) {
+        throw Check.fail(
+            op,
+            "scale has shape " + Arrays.toString(scale.shape()) + " but needs [" + batch + ", >= "
+                + (scaleColumn + channels) + "] for columns [" + scaleColumn + ", " + (scaleColumn + channels) + ")");
+      }
+      stride = batch == 1 ? 0 : scale.dim(1);
+      scalePtr = MemorySegment.ofAddress(scale.address() + scaleColumn * any.dtype().byteSize());
+    } else if (scale != null) {
+      Check.tensor(op, scale, "scale", any.device(), any.dtype());
+      if (scale.rank() == 1 && scale.dim(0) == channels) {
+        stride = 0;
+      } else if (scale.rank() == 2 && scale.dim(0) == 1 && scale.dim(1) >= channels) {
+        stride = 0;
+      } else if (scale.rank() == 2 && scale.dim(0) == batch && scale.dim(1) >= channels) {
+        stride = batch == 1 ? 0 : scale.dim(1);
+      } else {
+        throw Check.fail(
+            op,
+            "scale has shape " + Arrays.toString(scale.shape()) + " but expected [" + channels + "], [1, >= "
+                + channels + "] or [" + batch + ", >= " + channels + "] for " + Arrays.toString(shape));
+      }
+    }
+    if (out != null && siluOut != null) {
+      Check.disjoint(op, siluOut, "siluOut", out, "out");
+    }
+    for (Tensor o : new Tensor[] {out, siluOut}) {
+      if (o == null) {
+        continue;
+      }
+      String name = o == out ? "out" : "siluOut";
+      if (b == null) {
+        Check.sameOrDisjoint(op, o, name, a, "a");
+      } else {
+        Check.disjoint(op, o, name, a, "a");
+        Check.disjoint(op, o, name, b, "b");
+      }
+      Check.disjoint(op, o, name, scale, "scale");
+    }
+    if (any.numel() == 0) {
+      return;
+    }
+    long spatial = a.numel() / (batch * ca);
+    Status.check(
+        guidance4j_h.g4j_concat_scale(
+            stream(any), any.dtype().code(), batch, ca, cb, spatial, a.ptr(), ptrOrNull(b), scalePtr, stride,
+            ptrOrNull(out), ptrOrNull(siluOut)),
+        "g4j_concat_scale");
   }
 
   /**
@@ -434,7 +594,7 @@ public final class Ops {
 
   public static Tensor groupNormInto(
       Tensor x, int groups, float eps, Tensor gamma, Tensor beta, boolean silu, Tensor out) {
-    return groupNorm("Ops.groupNorm", x, groups, eps, gamma, beta, null, silu, out);
+    return groupNorm("Ops.groupNorm", x, groups, eps, gamma, beta, null, -1, silu, out);
   }
 
   /**
@@ -453,11 +613,31 @@ public final class Ops {
   public static Tensor adaptiveGroupNormInto(
       Tensor x, int groups, float eps, Tensor gamma, Tensor beta, Tensor scaleShift, boolean silu, Tensor out) {
     Check.present("Ops.adaptiveGroupNorm", scaleShift, "scaleShift");
-    return groupNorm("Ops.adaptiveGroupNorm", x, groups, eps, gamma, beta, scaleShift, silu, out);
+    return groupNorm("Ops.adaptiveGroupNorm", x, groups, eps, gamma, beta, scaleShift, -1, silu, out);
   }
 
+  /**
+   * {@link #adaptiveGroupNorm} with scale and shift read from columns [column, column + C) and
+   * [column + C, column + 2C) of a wider (B, K) tensor: every ResBlock's emb_out side by side,
+   * from one GEMM per network forward.
+   */
+  public static Tensor adaptiveGroupNorm(
+      Tensor x, int groups, float eps, Tensor gamma, Tensor beta, Tensor scaleShiftRows, long column, boolean silu) {
+    String op = "Ops.adaptiveGroupNorm";
+    Check.present(op, x, "x");
+    Check.present(op, scaleShiftRows, "scaleShiftRows");
+    if (column < 0) {
+      throw Check.fail(op, "column must be >= 0, got " + column);
+    }
+    return produce(
+        Tensor.empty(x.device(), x.dtype(), x.shape()),
+        out -> groupNorm(op, x, groups, eps, gamma, beta, scaleShiftRows, column, silu, out));
+  }
+
+  /** column: the scale's first column in a wider scaleShift (B, K), or -1 for exactly (B, 2C). */
   private static Tensor groupNorm(
-      String op, Tensor x, int groups, float eps, Tensor gamma, Tensor beta, Tensor scaleShift, boolean silu, Tensor out) {
+      String op, Tensor x, int groups, float eps, Tensor gamma, Tensor beta, Tensor scaleShift, long column, boolean silu,
+      Tensor out) {
     Check.present(op, out, "out");
     Check.output(op, out, "out", out.device(), out.dtype());
     Check.tensor(op, x, "x", out.device(), out.dtype());
@@ -475,11 +655,23 @@ public final class Ops {
     MemorySegment scale = MemorySegment.NULL;
     MemorySegment shift = MemorySegment.NULL;
     long ssStride = 0;
-    if (scaleShift != null) {
+    if (scaleShift != null && column < 0) {
       optional(op, scaleShift, "scaleShift", out, batch, 2 * channels);
-      scale = scaleShift.ptr();
-      shift = MemorySegment.ofAddress(scaleShift.address() + channels * out.dtype().byteSize());
-      ssStride = 2 * channels;
+      column = 0;
+    } else if (scaleShift != null) {
+      Check.tensor(op, scaleShift, "scaleShiftRows", out.device(), out.dtype());
+      if (scaleShift.rank() != 2 || scaleShift.dim(0) != batch || scaleShift.dim(1) < column + 2 * channels) {
+        throw Check.fail(
+            op,
+            "scaleShiftRows has shape " + Arrays.toString(scaleShift.shape()) + " but needs [" + batch + ", >= "
+                + (column + 2 * channels) + "] for columns [" + column + ", " + (column + 2 * channels) + ")");
+      }
+    }
+    if (scaleShift != null) {
+      long es = out.dtype().byteSize();
+      scale = MemorySegment.ofAddress(scaleShift.address() + column * es);
+      shift = MemorySegment.ofAddress(scaleShift.address() + (column + channels) * es);
+      ssStride = scaleShift.dim(1);
     }
     Check.disjoint(op, out, "out", x, "x");
     Check.disjoint(op, out, "out", gamma, "gamma");
@@ -509,26 +701,58 @@ public final class Ops {
     Check.output(op, out, "out", out.device(), out.dtype());
     Check.tensor(op, x, "x", out.device(), out.dtype());
     Check.shape(op, x, "x", out.shape());
+    long[] oda = normalizeView(op, x, axis, eps);
+    Check.sameOrDisjoint(op, out, "out", x, "x");
+    if (x.numel() == 0) {
+      return out;
+    }
+    Status.check(
+        guidance4j_h.g4j_normalize(stream(out), out.dtype().code(), oda[0], oda[1], oda[2], eps, x.ptr(), out.ptr()),
+        "g4j_normalize");
+    return out;
+  }
+
+  /**
+   * EDM2's normalize fused with the mp_silu that reads its result: {@code out} = normalize(x,
+   * axis, eps) (out may be x) and {@code siluOut} = silu(out), one read of x.
+   */
+  public static void normalizeSiluInto(Tensor x, int axis, float eps, Tensor out, Tensor siluOut) {
+    String op = "Ops.normalizeSilu";
+    Check.present(op, out, "out");
+    Check.present(op, siluOut, "siluOut");
+    Check.output(op, out, "out", out.device(), out.dtype());
+    Check.output(op, siluOut, "siluOut", out.device(), out.dtype());
+    Check.tensor(op, x, "x", out.device(), out.dtype());
+    Check.shape(op, x, "x", out.shape());
+    Check.shape(op, siluOut, "siluOut", out.shape());
+    long[] oda = normalizeView(op, x, axis, eps);
+    Check.sameOrDisjoint(op, out, "out", x, "x");
+    Check.disjoint(op, siluOut, "siluOut", x, "x");
+    Check.disjoint(op, siluOut, "siluOut", out, "out");
+    if (x.numel() == 0) {
+      return;
+    }
+    Status.check(
+        guidance4j_h.g4j_normalize_silu(
+            stream(out), out.dtype().code(), oda[0], oda[1], oda[2], eps, x.ptr(), out.ptr(), siluOut.ptr()),
+        "g4j_normalize_silu");
+  }
+
+  /** x viewed as (outer, size of axis, inner) for normalize, after checking axis and eps. */
+  private static long[] normalizeView(String op, Tensor x, int axis, float eps) {
     if (axis < 0 || axis >= x.rank()) {
       throw Check.fail(op, "axis " + axis + " out of range for x " + Arrays.toString(x.shape()));
     }
     if (!(eps > 0) || Float.isInfinite(eps)) {
       throw Check.fail(op, "eps must be finite and > 0, got " + eps);
     }
-    Check.sameOrDisjoint(op, out, "out", x, "x");
-    if (x.numel() == 0) {
-      return out;
-    }
     long outer = 1;
     for (int d = 0; d < axis; d++) {
       outer *= x.dim(d);
     }
     long size = x.dim(axis);
-    long inner = x.numel() / (outer * size);
-    Status.check(
-        guidance4j_h.g4j_normalize(stream(out), out.dtype().code(), outer, size, inner, eps, x.ptr(), out.ptr()),
-        "g4j_normalize");
-    return out;
+    long inner = x.numel() == 0 ? 0 : x.numel() / (outer * size);
+    return new long[] {outer, size, inner};
   }
 
   // ---- attention -------------------------------------------------------------------------------
@@ -765,6 +989,69 @@ public final class Ops {
             stream(out), out.dtype().code(), rows, in, outFeatures, x.ptr(), weight.ptr(), ptrOrNull(bias), out.ptr()),
         "g4j_linear");
     return out;
+  }
+
+  /**
+   * The linear layers of an embedding MLP for a few rows (one per sample), with their bias and
+   * SiLU fused in: act(x W^T + bias), x (rows, in), weight (out, in), bias (out) or null.
+   */
+  public static Tensor embedLinear(Tensor x, Tensor weight, Tensor bias, boolean silu) {
+    return embedLinear("Ops.embedLinear", x, weight, bias, null, null, false, silu);
+  }
+
+  /**
+   * {@link #embedLinear} plus row index[r] of {@code table} (rows, out): ADM's label embedding
+   * added to its time embedding. index (rows) is F32 on the device holding the integer indices
+   * (checked by the caller: an index outside [0, rows) gives a NaN row).
+   */
+  public static Tensor embedLinearPlusRow(Tensor x, Tensor weight, Tensor bias, Tensor table, Tensor index, boolean silu) {
+    Check.present("Ops.embedLinearPlusRow", table, "table");
+    return embedLinear("Ops.embedLinearPlusRow", x, weight, bias, table, index, false, silu);
+  }
+
+  /**
+   * {@link #embedLinear} plus column index[r] of {@code table} (out, columns): a linear layer of
+   * a one-hot input (EDM2's emb_label) added to the first one. index as in {@link #embedLinearPlusRow}.
+   */
+  public static Tensor embedLinearPlusColumn(Tensor x, Tensor weight, Tensor bias, Tensor table, Tensor index, boolean silu) {
+    Check.present("Ops.embedLinearPlusColumn", table, "table");
+    return embedLinear("Ops.embedLinearPlusColumn", x, weight, bias, table, index, true, silu);
+  }
+
+  private static Tensor embedLinear(
+      String op, Tensor x, Tensor weight, Tensor bias, Tensor table, Tensor index, boolean columns, boolean silu) {
+    Check.present(op, x, "x");
+    Check.present(op, weight, "weight");
+    Check.rank(op, x, "x", 2, "(rows, in_features)");
+    Check.rank(op, weight, "weight", 2, "(out_features, in_features)");
+    long rows = x.dim(0);
+    long in = x.dim(1);
+    long outFeatures = weight.dim(0);
+    Tensor out = Tensor.empty(x.device(), x.dtype(), rows, outFeatures);
+    return produce(out, o -> {
+      Check.tensor(op, weight, "weight", o.device(), o.dtype());
+      Check.shape(op, weight, "weight", outFeatures, in);
+      optional(op, bias, "bias", o, outFeatures);
+      long tableRows = 0;
+      if (table != null) {
+        Check.tensor(op, table, "table", o.device(), o.dtype());
+        Check.rank(op, table, "table", 2, columns ? "(out_features, columns)" : "(rows, out_features)");
+        tableRows = columns ? table.dim(1) : table.dim(0);
+        Check.shape(op, table, "table", columns ? new long[] {outFeatures, tableRows} : new long[] {tableRows, outFeatures});
+        Check.present(op, index, "index");
+        Check.tensor(op, index, "index", o.device(), DType.F32);
+        Check.shape(op, index, "index", rows);
+      }
+      if (rows == 0) {
+        return;
+      }
+      Status.check(
+          guidance4j_h.g4j_embed_linear(
+              stream(o), o.dtype().code(), rows, in, outFeatures, x.ptr(), weight.ptr(), ptrOrNull(bias),
+              ptrOrNull(table), ptrOrNull(index), tableRows, columns ? 1 : outFeatures, columns ? tableRows : 1,
+              silu ? 1 : 0, o.ptr()),
+          "g4j_embed_linear");
+    });
   }
 
   // ---- resampling and embeddings ---------------------------------------------------------------

@@ -34,6 +34,11 @@ public final class GroupNorm32 {
     return Ops.adaptiveGroupNorm(x, GROUPS, EPS, gamma, beta, scaleShift, silu);
   }
 
+  /** {@link #forwardAdaptive} with scale and shift at columns [column, column + 2C) of a wider (B, K) tensor. */
+  public Tensor forwardAdaptive(Tensor x, Tensor scaleShiftRows, long column, boolean silu) {
+    return Ops.adaptiveGroupNorm(x, GROUPS, EPS, gamma, beta, scaleShiftRows, column, silu);
+  }
+
   /** The gradient with respect to x of {@code forward(x, silu)}, from the output's gradient dy. */
   public Tensor backward(Tensor x, Tensor dy, boolean silu) {
     return Grads.groupNormBackward(x, GROUPS, EPS, gamma, beta, null, silu, dy);

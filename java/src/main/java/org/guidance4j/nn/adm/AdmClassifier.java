@@ -19,6 +19,7 @@ public final class AdmClassifier implements AutoCloseable {
   private final SafetensorsFile file;
   private final Weights weights;
   private final TimeEmbed timeEmbed;
+  private final EmbProjection projection; // every ResBlock's emb_layers Linear, joined
   private final AdmEncoder encoder;
   private final GroupNorm32 outNorm; // out.0
   private final AttentionPool2d pool; // out.2
@@ -30,12 +31,14 @@ public final class AdmClassifier implements AutoCloseable {
     this.weights = new Weights(file, device, dtype);
     this.guard = new UseGuard("AdmClassifier " + file.name());
     this.timeEmbed = new TimeEmbed(weights, c.modelChannels());
-    this.encoder = new AdmEncoder(weights, c);
+    this.projection = new EmbProjection(weights);
+    this.encoder = new AdmEncoder(weights, projection, c);
     this.outNorm = GroupNorm32.load(weights, "out.0", encoder.channels);
     this.pool =
         new AttentionPool2d(
             weights, "out.2", c.imageSize() / encoder.downsampling, encoder.channels, c.numHeadChannels(), c.outChannels());
     weights.requireAllUsed();
+    projection.join();
   }
 
   public static AdmClassifier load(Path model, Device device, DType dtype) throws IOException {
@@ -125,19 +128,19 @@ public final class AdmClassifier implements AutoCloseable {
 
   /** Everything before the attention pool: out.0's activations (N, C, S', S'), in the weights' dtype. */
   private Tensor trunk(Tensor x, float[] timesteps) {
-    try (Tensor t = TimeEmbed.upload(timesteps, device());
-        Tensor emb = timeEmbed.forward(t, x);
-        Tensor embSilu = Ops.silu(emb)) {
+    try (Tensor t = TimeEmbed.upload(timesteps, null, device());
+        Tensor embSilu = timeEmbed.forwardSilu(t, null, null, x.dtype());
+        Tensor embOut = projection.forward(embSilu)) {
       Tensor h = x;
       for (TimestepBlock block : encoder.inputBlocks) {
-        Tensor next = block.forward(h, embSilu);
+        Tensor next = block.forward(h, embOut);
         if (h != x) {
           h.close();
         }
         h = next;
       }
       try (Tensor last = h;
-          Tensor mid = encoder.middleBlock.forward(last, embSilu)) {
+          Tensor mid = encoder.middleBlock.forward(last, embOut)) {
         return outNorm.forward(mid, true);
       }
     }
@@ -177,9 +180,8 @@ public final class AdmClassifier implements AutoCloseable {
       }
     }
     try (Tape tape = new Tape();
-        Tensor t = TimeEmbed.upload(timesteps, device());
-        Tensor emb = timeEmbed.forward(t, x);
-        Tensor embSilu = Ops.silu(emb)) {
+        Tensor t = TimeEmbed.upload(timesteps, null, device());
+        Tensor embSilu = timeEmbed.forwardSilu(t, null, null, x.dtype())) {
       Tensor h = x;
       for (TimestepBlock block : encoder.inputBlocks) {
         h = block.record(h, embSilu, tape);
@@ -220,6 +222,7 @@ public final class AdmClassifier implements AutoCloseable {
   @Override
   public void close() {
     guard.close(() -> {
+      projection.close();
       weights.closeTensors();
       file.close();
     });

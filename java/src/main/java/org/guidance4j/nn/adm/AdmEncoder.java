@@ -17,7 +17,8 @@ final class AdmEncoder {
   final long channels;
   final int downsampling;
 
-  AdmEncoder(Weights w, AdmConfig c) {
+  /** ResBlocks take their emb_layers from {@code projection} (joined by the caller once the network is built). */
+  AdmEncoder(Weights w, EmbProjection projection, AdmConfig c) {
     long embDim = 4L * c.modelChannels();
     long ch = (long) (c.channelMult().getFirst() * c.modelChannels());
     Conv2d stem = Conv2d.load(w, "input_blocks.0.0", c.inChannels(), ch, 3, 1, 1);
@@ -50,7 +51,7 @@ final class AdmEncoder {
         String p = "input_blocks." + inputBlocks.size();
         long out = (long) (mult.get(level) * c.modelChannels());
         List<TimestepBlock> layers = new ArrayList<>();
-        layers.add(new ResBlock(w, p + ".0", ch, embDim, out, c.useScaleShiftNorm(), ResBlock.Resample.NONE));
+        layers.add(new ResBlock(w, projection, p + ".0", ch, embDim, out, c.useScaleShiftNorm(), ResBlock.Resample.NONE));
         ch = out;
         if (c.attentionDs().contains(ds)) {
           layers.add(new AttentionBlock(w, p + ".1", ch, c.numHeads(), c.numHeadChannels(), c.useNewAttentionOrder()));
@@ -62,7 +63,7 @@ final class AdmEncoder {
         String p = "input_blocks." + inputBlocks.size() + ".0";
         inputBlocks.add(
             c.resblockUpdown()
-                ? new ResBlock(w, p, ch, embDim, ch, c.useScaleShiftNorm(), ResBlock.Resample.DOWN)
+                ? new ResBlock(w, projection, p, ch, embDim, ch, c.useScaleShiftNorm(), ResBlock.Resample.DOWN)
                 : Resample.down(w, p, ch, c.convResample()));
         skipChannels.add(ch);
         ds *= 2;
@@ -71,9 +72,9 @@ final class AdmEncoder {
     middleBlock =
         new Sequential(
             List.of(
-                new ResBlock(w, "middle_block.0", ch, embDim, ch, c.useScaleShiftNorm(), ResBlock.Resample.NONE),
+                new ResBlock(w, projection, "middle_block.0", ch, embDim, ch, c.useScaleShiftNorm(), ResBlock.Resample.NONE),
                 new AttentionBlock(w, "middle_block.1", ch, c.numHeads(), c.numHeadChannels(), c.useNewAttentionOrder()),
-                new ResBlock(w, "middle_block.2", ch, embDim, ch, c.useScaleShiftNorm(), ResBlock.Resample.NONE)));
+                new ResBlock(w, projection, "middle_block.2", ch, embDim, ch, c.useScaleShiftNorm(), ResBlock.Resample.NONE)));
     channels = ch;
     downsampling = ds;
   }

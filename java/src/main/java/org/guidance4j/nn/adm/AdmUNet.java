@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Deque;
 import java.util.List;
-import org.guidance4j.core.Copies;
 import org.guidance4j.core.DType;
 import org.guidance4j.core.Device;
 import org.guidance4j.core.InvalidArgumentException;
@@ -30,6 +29,7 @@ public final class AdmUNet implements AutoCloseable {
   private final SafetensorsFile file;
   private final Weights weights;
   private final TimeEmbed timeEmbed;
+  private final EmbProjection projection; // every ResBlock's emb_layers Linear, joined
   private final Tensor labelEmb; // (label rows, 4 * model_channels) or null
   private final AdmEncoder encoder;
   private final List<TimestepBlock> outputBlocks = new ArrayList<>();
@@ -46,7 +46,8 @@ public final class AdmUNet implements AutoCloseable {
     long embDim = 4L * c.modelChannels();
     this.timeEmbed = new TimeEmbed(w, c.modelChannels());
     this.labelEmb = c.classConditional() ? w.take("label_emb.weight", c.labelRows(), embDim) : null;
-    this.encoder = new AdmEncoder(w, c);
+    this.projection = new EmbProjection(w);
+    this.encoder = new AdmEncoder(w, projection, c);
     Deque<Long> skips = new ArrayDeque<>(encoder.skipChannels);
     long ch = encoder.channels;
     int ds = encoder.downsampling;
@@ -56,7 +57,7 @@ public final class AdmUNet implements AutoCloseable {
         String p = "output_blocks." + outputBlocks.size();
         long out = (long) (c.modelChannels() * mult.get(level));
         List<TimestepBlock> layers = new ArrayList<>();
-        layers.add(new ResBlock(w, p + ".0", ch + skips.removeLast(), embDim, out, c.useScaleShiftNorm(), ResBlock.Resample.NONE));
+        layers.add(new ResBlock(w, projection, p + ".0", ch + skips.removeLast(), embDim, out, c.useScaleShiftNorm(), ResBlock.Resample.NONE));
         ch = out;
         if (c.attentionDs().contains(ds)) {
           layers.add(new AttentionBlock(w, p + "." + layers.size(), ch, c.numHeadsUpsample(), c.numHeadChannels(), c.useNewAttentionOrder()));
@@ -65,7 +66,7 @@ public final class AdmUNet implements AutoCloseable {
           String q = p + "." + layers.size();
           layers.add(
               c.resblockUpdown()
-                  ? new ResBlock(w, q, ch, embDim, ch, c.useScaleShiftNorm(), ResBlock.Resample.UP)
+                  ? new ResBlock(w, projection, q, ch, embDim, ch, c.useScaleShiftNorm(), ResBlock.Resample.UP)
                   : Resample.up(w, q, ch, c.convResample()));
           ds /= 2;
         }
@@ -75,6 +76,7 @@ public final class AdmUNet implements AutoCloseable {
     this.outNorm = GroupNorm32.load(w, "out.0", ch);
     this.outConv = Conv2d.load(w, "out.2", ch, c.outChannels(), 3, 1, 1);
     w.requireAllUsed();
+    projection.join();
   }
 
   /** Loads a model directory (or .safetensors with config.json beside it) onto {@code device}. */
@@ -153,37 +155,30 @@ public final class AdmUNet implements AutoCloseable {
         return forwardOpen(converted, timesteps, labels);
       }
     }
-    try (Tensor t = TimeEmbed.upload(timesteps, device());
-        Tensor embT = timeEmbed.forward(t, x)) {
-      Tensor emb = embT;
-      Tensor label = null;
-      if (labelEmb != null) {
-        label = Copies.gatherRows(labelEmb, labels);
-        emb = Ops.add(embT, label);
-      }
-      try (Tensor ownedLabel = label;
-          Tensor ownedEmb = emb == embT ? null : emb;
-          Tensor embSilu = Ops.silu(emb)) {
-        return body(x, embSilu);
-      }
+    int n = timesteps.length;
+    try (Tensor inputs = TimeEmbed.upload(timesteps, labelEmb != null ? labels : null, device());
+        Tensor embSilu =
+            timeEmbed.forwardSilu(inputs.slice(0, n), labelEmb, labelEmb != null ? inputs.slice(n, 2L * n) : null, x.dtype());
+        Tensor embOut = projection.forward(embSilu)) {
+      return body(x, embOut);
     }
   }
 
-  private Tensor body(Tensor x, Tensor embSilu) {
+  private Tensor body(Tensor x, Tensor embOut) {
     Deque<Tensor> hs = new ArrayDeque<>();
     Tensor h = null;
     try {
       Tensor cur = x;
       for (TimestepBlock block : encoder.inputBlocks) {
-        cur = block.forward(cur, embSilu);
+        cur = block.forward(cur, embOut);
         hs.addLast(cur);
       }
-      h = encoder.middleBlock.forward(cur, embSilu);
+      h = encoder.middleBlock.forward(cur, embOut);
       for (TimestepBlock block : outputBlocks) {
         Tensor next;
         try (Tensor skip = hs.removeLast();
             Tensor cat = Ops.concatChannels(h, skip)) {
-          next = block.forward(cat, embSilu);
+          next = block.forward(cat, embOut);
         }
         h.close();
         h = next;
@@ -232,6 +227,7 @@ public final class AdmUNet implements AutoCloseable {
   @Override
   public void close() {
     guard.close(() -> {
+      projection.close();
       weights.closeTensors();
       file.close();
     });

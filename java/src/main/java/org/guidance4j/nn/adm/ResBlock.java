@@ -5,7 +5,6 @@ import org.guidance4j.core.Ops;
 import org.guidance4j.core.Tensor;
 import org.guidance4j.nn.Conv2d;
 import org.guidance4j.nn.GroupNorm32;
-import org.guidance4j.nn.Linear;
 import org.guidance4j.nn.Weights;
 
 /**
@@ -19,7 +18,7 @@ final class ResBlock implements TimestepBlock {
 
   private final GroupNorm32 inNorm; // in_layers.0
   private final Conv2d inConv; // in_layers.2
-  private final Linear emb; // emb_layers.1
+  private final EmbProjection.Slot emb; // emb_layers.1, a share of the network's joined projection
   private final GroupNorm32 outNorm; // out_layers.0
   private final Conv2d outConv; // out_layers.3
   private final Conv2d skip; // skip_connection, null for identity
@@ -27,10 +26,12 @@ final class ResBlock implements TimestepBlock {
   private final Resample resample;
   private final long outChannels;
 
-  ResBlock(Weights w, String p, long channels, long embDim, long outChannels, boolean scaleShift, Resample resample) {
+  ResBlock(
+      Weights w, EmbProjection projection, String p, long channels, long embDim, long outChannels, boolean scaleShift,
+      Resample resample) {
     this.inNorm = GroupNorm32.load(w, p + ".in_layers.0", channels);
     this.inConv = Conv2d.load(w, p + ".in_layers.2", channels, outChannels, 3, 1, 1);
-    this.emb = Linear.load(w, p + ".emb_layers.1", embDim, scaleShift ? 2 * outChannels : outChannels);
+    this.emb = projection.add(p + ".emb_layers.1", embDim, scaleShift ? 2 * outChannels : outChannels);
     this.outNorm = GroupNorm32.load(w, p + ".out_layers.0", outChannels);
     this.outConv = Conv2d.load(w, p + ".out_layers.3", outChannels, outChannels, 3, 1, 1);
     this.skip = outChannels == channels ? null : Conv2d.load(w, p + ".skip_connection", channels, outChannels, 1, 1, 0);
@@ -44,8 +45,9 @@ final class ResBlock implements TimestepBlock {
     return outChannels;
   }
 
+  /** embOut: every ResBlock's emb_out side by side (EmbProjection.forward); this block reads its columns. */
   @Override
-  public Tensor forward(Tensor x, Tensor embSilu) {
+  public Tensor forward(Tensor x, Tensor embOut) {
     Tensor xs = x;
     Tensor h;
     try (Tensor a = inNorm.forward(x, true)) {
@@ -58,14 +60,13 @@ final class ResBlock implements TimestepBlock {
         xs = resampled(x);
       }
     }
-    try (Tensor e = emb.forward(embSilu);
-        Tensor hh = h;
+    try (Tensor hh = h;
         Tensor ownedXs = xs == x ? null : xs) {
       Tensor normed;
       if (scaleShift) {
-        normed = outNorm.forwardAdaptive(hh, e, true);
+        normed = outNorm.forwardAdaptive(hh, embOut, emb.column(), true);
       } else {
-        try (Tensor biased = Ops.addChannelBias(hh, e)) {
+        try (Tensor biased = Ops.addChannelBias(hh, embOut, emb.column())) {
           normed = outNorm.forward(biased, true);
         }
       }
@@ -103,7 +104,7 @@ final class ResBlock implements TimestepBlock {
         h = inConv.forward(a);
       }
     }
-    Tensor e = tape.keep(emb.forward(embSilu));
+    Tensor e = tape.keep(emb.linear().forward(embSilu));
     Tensor normIn; // the out norm's input
     Tensor n;
     if (scaleShift) {

@@ -22,10 +22,10 @@ final class Sequential implements TimestepBlock {
   }
 
   @Override
-  public Tensor forward(Tensor x, Tensor embSilu) {
+  public Tensor forward(Tensor x, Tensor embOut) {
     Tensor h = x;
     for (TimestepBlock layer : layers) {
-      Tensor next = layer.forward(h, embSilu);
+      Tensor next = layer.forward(h, embOut);
       if (h != x) {
         h.close();
       }

@@ -4,11 +4,12 @@ import org.guidance4j.core.Tensor;
 
 /**
  * One layer of a TimestepEmbedSequential: forward(x, emb) returns a new tensor and never closes
- * x. {@code embSilu} is SiLU(emb), which every ResBlock's emb_layers starts with, computed once per
- * network forward.
+ * x. In {@link #forward}, {@code embOut} is every ResBlock's emb_layers output side by side (one
+ * GEMM per network forward, {@link EmbProjection}); in {@link #record}, {@code embSilu} is
+ * SiLU(emb), which each ResBlock projects itself.
  */
 interface TimestepBlock {
-  Tensor forward(Tensor x, Tensor embSilu);
+  Tensor forward(Tensor x, Tensor embOut);
 
   /** Channels of this block's output. */
   long outChannels();

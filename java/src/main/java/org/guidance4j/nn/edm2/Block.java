@@ -1,7 +1,6 @@
 package org.guidance4j.nn.edm2;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import org.guidance4j.core.DType;
 import org.guidance4j.core.Device;
@@ -36,12 +35,11 @@ final class Block implements AutoCloseable {
   private final Flavor flavor;
   private final Resample resample;
   private final MPConv convRes0; // conv_res0
-  private final MPConv embLinear; // emb_linear (gain emb_gain)
+  private final long embColumn; // emb_linear (gain emb_gain): its columns in the U-Net's EmbScales
   private final MPConv convRes1; // conv_res1
   private final MPConv convSkip; // conv_skip or null
   private final MPConv attnQkv; // attn_qkv or null
   private final MPConv attnProj; // attn_proj or null
-  private final Tensor ones; // (out): the "+ 1" of the embedding's scale, as emb_linear's bias
   private final int heads;
   private final double resBalance;
   private final double attnBalance;
@@ -52,7 +50,7 @@ final class Block implements AutoCloseable {
 
   Block(
       Weights w, String p, long in, long out, long emb, Flavor flavor, Resample resample, boolean attention,
-      Edm2Config c, Device device, DType dtype) {
+      Edm2Config c, EmbScales scales, Device device, DType dtype) {
     this.flavor = flavor;
     this.resample = resample;
     this.outChannels = out;
@@ -60,7 +58,7 @@ final class Block implements AutoCloseable {
     double embGain = w.take(p + ".emb_gain").toFloatArray()[0];
     this.convRes0 = own(MPConv.load(w, p + ".conv_res0.weight", out, flavor == Flavor.ENC ? out : in, 3, 1, SILU_GAIN, device, dtype));
     // emb arrives as silu(emb): the U-Net's mp_silu gain is folded in here
-    this.embLinear = own(MPConv.load(w, p + ".emb_linear.weight", out, emb, 0, embGain, SILU_GAIN, device, dtype));
+    this.embColumn = scales.add(MPConv.normalised(w, p + ".emb_linear.weight", new long[] {out, emb}, embGain, SILU_GAIN));
     this.convRes1 = own(MPConv.load(w, p + ".conv_res1.weight", out, out, 3, 1, SILU_GAIN, device, dtype));
     this.convSkip = in != out ? own(MPConv.load(w, p + ".conv_skip.weight", out, in, 1, 1, 1, device, dtype)) : null;
     // as in EDM2, a block narrower than one head has no attention (and no attn_* weights)
@@ -71,10 +69,6 @@ final class Block implements AutoCloseable {
     }
     this.attnQkv = heads > 0 ? own(MPConv.load(w, p + ".attn_qkv.weight", 3 * out, out, 1, 1, 1, device, dtype)) : null;
     this.attnProj = heads > 0 ? own(MPConv.load(w, p + ".attn_proj.weight", out, out, 1, 1, 1, device, dtype)) : null;
-    float[] one = new float[Math.toIntExact(out)];
-    Arrays.fill(one, 1f);
-    this.ones = MPConv.upload(one, device, dtype, out);
-    owned.add(ones);
     this.resBalance = c.resBalance();
     this.attnBalance = c.attnBalance();
     this.clipAct = c.clipAct();
@@ -98,13 +92,18 @@ final class Block implements AutoCloseable {
     return heads > 0;
   }
 
-  /** x (B, in, H, W), embSilu = silu(emb) (B, emb) -> (B, out, H', W'). */
-  Tensor forward(Tensor x, Tensor embSilu) {
+  /**
+   * x (B, in, H, W) -> (B, out, H', W'); embScales: every block's 1 + emb_linear(emb) side by
+   * side (EmbScales.forward); xSilu = silu(x) when the caller made it in the same pass as x
+   * (mp_cat), else null.
+   */
+  Tensor forward(Tensor x, Tensor xSilu, Tensor embScales) {
     Tensor main = switch (resample) {
       case KEEP -> x;
       case DOWN -> Ops.avgPool2x2(x);
       case UP -> Ops.upsampleNearest2x(x);
     };
+    Tensor act = null; // silu(main), when made here
     try {
       if (flavor == Flavor.ENC) {
         if (convSkip != null) {
@@ -112,13 +111,24 @@ final class Block implements AutoCloseable {
           release(main, x);
           main = skipped;
         }
-        if (main == x) {
-          main = Ops.normalize(x, 1, (float) MPConv.EPS);
-        } else {
-          Ops.normalizeInto(main, 1, (float) MPConv.EPS, main);
+        // pixel norm and the residual branch's first mp_silu in one pass
+        Tensor normed = main == x ? Tensor.empty(x.device(), x.dtype(), x.shape()) : main;
+        act = Tensor.empty(main.device(), main.dtype(), main.shape());
+        try {
+          Ops.normalizeSiluInto(main, 1, (float) MPConv.EPS, normed, act);
+        } catch (RuntimeException e) {
+          release(normed, main);
+          throw e;
         }
+        main = normed;
+      } else if (xSilu == null || main != x) {
+        act = Ops.silu(main);
       }
-      Tensor y = residual(main, embSilu);
+      Tensor y;
+      try (Tensor owned = act) {
+        y = residual(act != null ? act : xSilu, embScales);
+      }
+      act = null;
       if (flavor == Flavor.DEC && convSkip != null) {
         Tensor skipped = convSkip.forward(main);
         release(main, x);
@@ -126,41 +136,34 @@ final class Block implements AutoCloseable {
       }
       Tensor out;
       try (y) {
-        out = mpSum(main, y, resBalance);
+        out = mpSum(main, y, resBalance, heads > 0 ? null : clipAct);
       }
       release(main, x);
       main = null;
       if (heads > 0) {
-        Tensor attended = attention(out);
-        out.close();
-        out = attended;
-      }
-      if (clipAct != null) {
-        float clip = clipAct.floatValue();
-        Ops.clampInto(out, -clip, clip, out);
+        try (Tensor sum = out) {
+          out = attention(sum);
+        }
       }
       return out;
     } catch (RuntimeException e) {
       release(main, x);
+      if (act != null) {
+        act.close();
+      }
       throw e;
     }
   }
 
-  /** conv_res1(mp_silu(conv_res0(mp_silu(x)) * (1 + emb_linear(emb)))). */
-  private Tensor residual(Tensor x, Tensor embSilu) {
-    Tensor h;
-    try (Tensor a = Ops.silu(x)) {
-      h = convRes0.forward(a);
-    }
-    try (h;
-        Tensor c = embLinear.forward(embSilu, ones)) {
-      Ops.scaleChannelsInto(h, c, h);
-      Ops.siluInto(h, h);
+  /** conv_res1(mp_silu(conv_res0(a) * (1 + emb_linear(emb)))) for a = mp_silu(x). */
+  private Tensor residual(Tensor a, Tensor embScales) {
+    try (Tensor h = convRes0.forward(a)) {
+      Ops.concatScaleInto(h, null, embScales, embColumn, null, h); // h = silu(h * c), one pass
       return convRes1.forward(h);
     }
   }
 
-  /** mp_sum(x, attn_proj(attention(normalised q, k, v)), attn_balance). */
+  /** mp_sum(x, attn_proj(attention(normalised q, k, v)), attn_balance), then clip_act. */
   private Tensor attention(Tensor x) {
     long b = x.dim(0);
     long t = x.dim(2) * x.dim(3);
@@ -174,15 +177,21 @@ final class Block implements AutoCloseable {
               IdentityAttention.attention(
                   qkv.reshape(b, 3 * outChannels, t), heads, QkvLayout.EDM2, (float) (1 / Math.sqrt(headDim)), name);
           Tensor y = attnProj.forward(a.reshape(x.shape()))) {
-        return mpSum(x, y, attnBalance);
+        return mpSum(x, y, attnBalance, clipAct);
       }
     }
   }
 
-  /** ((1 - t) a + t b) / sqrt((1 - t)^2 + t^2). */
-  static Tensor mpSum(Tensor a, Tensor b, double t) {
+  /** ((1 - t) a + t b) / sqrt((1 - t)^2 + t^2), clamped to [-clip, clip] when clip is not null. */
+  static Tensor mpSum(Tensor a, Tensor b, double t, Double clip) {
     double norm = Math.sqrt((1 - t) * (1 - t) + t * t);
-    return Ops.axpby((float) ((1 - t) / norm), a, (float) (t / norm), b);
+    float wa = (float) ((1 - t) / norm);
+    float wb = (float) (t / norm);
+    if (clip == null) {
+      return Ops.axpby(wa, a, wb, b);
+    }
+    float c = clip.floatValue();
+    return Ops.axpbyClamp(wa, a, wb, b, -c, c);
   }
 
   /** Closes an intermediate unless it is the caller's input. */

@@ -140,36 +140,56 @@ public final class Edm2Denoiser implements AutoCloseable {
       }
     }
     int n = sigmas.length;
-    float[] cIn = new float[n];
-    float[] cSkip = new float[n];
-    float[] cOut = new float[n];
-    double[] cNoise = new double[n];
+    int nf = unet.fourierChannels();
+    // Everything the forward takes from the host in one upload (F32): c_in, c_skip, c_out, the
+    // Fourier features of c_noise, then the labels (exact as F32); one cast to the network's
+    // dtype for all but the labels.
+    float[] fourier = unet.fourier(cNoise(sigmas));
+    int scalars = 3 * n + n * nf;
+    float[] host = new float[scalars + (labels != null ? n : 0)];
     for (int i = 0; i < n; i++) {
       double s = sigmas[i];
-      cIn[i] = (float) precond.cIn(s);
-      cSkip[i] = (float) precond.cSkip(s);
-      cOut[i] = (float) precond.cOut(s);
-      cNoise[i] = precond.cNoise(s);
-    }
-    long[] perSample = {n, 1, x.numel() / n};
-    try (Tensor in = MPConv.upload(cIn, device, dtype, n, 1);
-        Tensor skip = MPConv.upload(cSkip, device, dtype, n, 1);
-        Tensor out = MPConv.upload(cOut, device, dtype, n, 1);
-        Tensor xin = Ops.scaleChannels(x.reshape(perSample), in);
-        Tensor f = unet.forward(xin.reshape(x.shape()), cNoise, labels)) {
-      Tensor d = Tensor.empty(device, dtype, x.shape());
-      try {
-        Tensor dv = d.reshape(perSample);
-        Tensor fv = f.reshape(perSample);
-        Ops.scaleChannelsInto(x.reshape(perSample), skip, dv);
-        Ops.scaleChannelsInto(fv, out, fv);
-        Ops.addInto(dv, fv, dv);
-        return d;
-      } catch (RuntimeException e) {
-        d.close();
-        throw e;
+      host[i] = (float) precond.cIn(s);
+      host[n + i] = (float) precond.cSkip(s);
+      host[2 * n + i] = (float) precond.cOut(s);
+      if (labels != null) {
+        host[scalars + i] = labels[i];
       }
     }
+    System.arraycopy(fourier, 0, host, 3 * n, n * nf);
+    long[] perSample = {n, 1, x.numel() / n};
+    try (Tensor upload = Tensor.fromArray(device, host);
+        Tensor cast = dtype == DType.F32 ? null : upload.slice(0, scalars).to(dtype)) {
+      Tensor values = cast != null ? cast : upload;
+      Tensor in = values.slice(0, n).reshape(n, 1);
+      Tensor skip = values.slice(n, 2L * n).reshape(n, 1);
+      Tensor out = values.slice(2L * n, 3L * n).reshape(n, 1);
+      Tensor features = values.slice(3L * n, scalars).reshape(n, nf);
+      Tensor labelIndex = labels != null ? upload.slice(scalars, scalars + n) : null;
+      try (Tensor xin = Ops.scaleChannels(x.reshape(perSample), in);
+          Tensor f = unet.forward(xin.reshape(x.shape()), features, labelIndex)) {
+        Tensor d = Tensor.empty(device, dtype, x.shape());
+        try {
+          Tensor dv = d.reshape(perSample);
+          Tensor fv = f.reshape(perSample);
+          Ops.scaleChannelsInto(x.reshape(perSample), skip, dv);
+          Ops.scaleChannelsInto(fv, out, fv);
+          Ops.addInto(dv, fv, dv);
+          return d;
+        } catch (RuntimeException e) {
+          d.close();
+          throw e;
+        }
+      }
+    }
+  }
+
+  private double[] cNoise(float[] sigmas) {
+    double[] c = new double[sigmas.length];
+    for (int i = 0; i < sigmas.length; i++) {
+      c[i] = precond.cNoise(sigmas[i]);
+    }
+    return c;
   }
 
   private void checkInputs(Tensor x, float[] sigmas, long[] labels) {

@@ -31,6 +31,7 @@ final class Edm2UNet implements AutoCloseable {
   private final List<Named> dec = new ArrayList<>();
   private final List<Tensor> catScales = new ArrayList<>(); // per dec block: mp_cat's channel factors, or null
   private final MPConv outConv; // out_conv (gain out_gain)
+  private final EmbScales embScales; // every block's emb_linear, joined
 
   Edm2UNet(Weights w, Edm2Config c, Device device, DType dtype) {
     this.config = c;
@@ -52,6 +53,7 @@ final class Edm2UNet implements AutoCloseable {
       this.embLabel = null;
     }
 
+    this.embScales = new EmbScales(cemb);
     long cout = c.imgChannels() + 1;
     List<Long> skips = new ArrayList<>();
     MPConv first = null;
@@ -62,13 +64,13 @@ final class Edm2UNet implements AutoCloseable {
         first = MPConv.load(w, r + "_conv.weight", cblock.get(0), cout, 3, 1, 1, device, dtype);
         cout = cblock.get(0);
       } else {
-        enc.add(new Named(r + "_down", new Block(w, r + "_down", cout, cout, cemb, Block.Flavor.ENC, Block.Resample.DOWN, false, c, device, dtype)));
+        enc.add(new Named(r + "_down", new Block(w, r + "_down", cout, cout, cemb, Block.Flavor.ENC, Block.Resample.DOWN, false, c, embScales, device, dtype)));
       }
       skips.add(cout);
       for (int i = 0; i < c.numBlocks(); i++) {
         long cin = cout;
         cout = cblock.get(level);
-        enc.add(new Named(r + "_block" + i, new Block(w, r + "_block" + i, cin, cout, cemb, Block.Flavor.ENC, Block.Resample.KEEP, c.attnResolutions().contains(res), c, device, dtype)));
+        enc.add(new Named(r + "_block" + i, new Block(w, r + "_block" + i, cin, cout, cemb, Block.Flavor.ENC, Block.Resample.KEEP, c.attnResolutions().contains(res), c, embScales, device, dtype)));
         skips.add(cout);
       }
     }
@@ -77,21 +79,22 @@ final class Edm2UNet implements AutoCloseable {
       int res = c.imgResolution() >> level;
       String r = p + "dec." + res + "x" + res;
       if (level == cblock.size() - 1) {
-        addDec(r + "_in0", new Block(w, r + "_in0", cout, cout, cemb, Block.Flavor.DEC, Block.Resample.KEEP, true, c, device, dtype), null);
-        addDec(r + "_in1", new Block(w, r + "_in1", cout, cout, cemb, Block.Flavor.DEC, Block.Resample.KEEP, false, c, device, dtype), null);
+        addDec(r + "_in0", new Block(w, r + "_in0", cout, cout, cemb, Block.Flavor.DEC, Block.Resample.KEEP, true, c, embScales, device, dtype), null);
+        addDec(r + "_in1", new Block(w, r + "_in1", cout, cout, cemb, Block.Flavor.DEC, Block.Resample.KEEP, false, c, embScales, device, dtype), null);
       } else {
-        addDec(r + "_up", new Block(w, r + "_up", cout, cout, cemb, Block.Flavor.DEC, Block.Resample.UP, false, c, device, dtype), null);
+        addDec(r + "_up", new Block(w, r + "_up", cout, cout, cemb, Block.Flavor.DEC, Block.Resample.UP, false, c, embScales, device, dtype), null);
       }
       for (int i = 0; i <= c.numBlocks(); i++) {
         long skip = skips.removeLast();
         long cin = cout + skip;
         Tensor scale = catScale(cout, skip, c.concatBalance());
         cout = cblock.get(level);
-        addDec(r + "_block" + i, new Block(w, r + "_block" + i, cin, cout, cemb, Block.Flavor.DEC, Block.Resample.KEEP, c.attnResolutions().contains(res), c, device, dtype), scale);
+        addDec(r + "_block" + i, new Block(w, r + "_block" + i, cin, cout, cemb, Block.Flavor.DEC, Block.Resample.KEEP, c.attnResolutions().contains(res), c, embScales, device, dtype), scale);
       }
     }
     double outGain = w.take(p + "out_gain").toFloatArray()[0];
     this.outConv = MPConv.load(w, p + "out_conv.weight", c.imgChannels(), cout, 3, outGain, 1, device, dtype);
+    embScales.join(device, dtype);
   }
 
   private void addDec(String name, Block block, Tensor catScale) {
@@ -117,32 +120,9 @@ final class Edm2UNet implements AutoCloseable {
     return d;
   }
 
-  /** silu(emb) (B, cemb) for the noise inputs c_noise (one per sample) and labels (or null: zeros). */
-  Tensor embedding(double[] cNoise, long[] labels) {
-    int b = cNoise.length;
-    int n = freqs.length;
-    float[] fourier = new float[b * n];
-    for (int i = 0; i < b; i++) {
-      for (int j = 0; j < n; j++) {
-        fourier[i * n + j] = (float) (Math.sqrt(2) * Math.cos(cNoise[i] * freqs[j] + phases[j]));
-      }
-    }
-    Tensor emb;
-    try (Tensor f = MPConv.upload(fourier, device, dtype, b, n)) {
-      emb = embNoise.forward(f);
-    }
-    if (embLabel != null && labels != null) {
-      float[] oneHot = new float[b * config.labelDim()];
-      for (int i = 0; i < b; i++) {
-        oneHot[i * config.labelDim() + Math.toIntExact(labels[i])] = 1f;
-      }
-      try (Tensor h = MPConv.upload(oneHot, device, dtype, b, config.labelDim());
-          Tensor l = embLabel.forward(h)) {
-        Ops.addInto(emb, l, emb);
-      }
-    }
-    Ops.siluInto(emb, emb);
-    return emb;
+  /** Fourier features per noise level: EDM2's MPFourier of c_noise, on the host in double. */
+  int fourierChannels() {
+    return freqs.length;
   }
 
   /** The blocks with self-attention by checkpoint key prefix, in forward order. */
@@ -167,34 +147,64 @@ final class Edm2UNet implements AutoCloseable {
     return first.block().hasAttention() ? List.of(first.name()) : List.of();
   }
 
-  /** F(x; c_noise, labels) for x (B, C, H, W) already scaled by c_in. */
-  Tensor forward(Tensor x, double[] cNoise, long[] labels) {
+  /** sqrt(2) cos(c_noise f + p) for each sample's c_noise, (B * n) row-major, computed in double. */
+  float[] fourier(double[] cNoise) {
+    int n = freqs.length;
+    float[] out = new float[cNoise.length * n];
+    for (int i = 0; i < cNoise.length; i++) {
+      for (int j = 0; j < n; j++) {
+        out[i * n + j] = (float) (Math.sqrt(2) * Math.cos(cNoise[i] * freqs[j] + phases[j]));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * silu(emb) (B, cemb): emb_noise of the Fourier features (B, n) plus, for a conditional model
+   * given labels, emb_label of their one-hot vectors (labels: (B) F32 class indices on the
+   * device; null: EDM2's zero class vector), then the U-Net's mp_silu (its gain is folded into
+   * the layers reading it). One kernel.
+   */
+  Tensor embedding(Tensor fourier, Tensor labels) {
+    if (embLabel != null && labels != null) {
+      return embNoise.forwardEmbedPlusOneHot(fourier, embLabel, labels, true);
+    }
+    return embNoise.forwardEmbed(fourier, true);
+  }
+
+  /**
+   * F(x; c_noise, labels) for x (B, C, H, W) already scaled by c_in, with the noise levels as
+   * {@link #fourier} features (B, n) in the network's dtype and the labels as in {@link #embedding}.
+   */
+  Tensor forward(Tensor x, Tensor fourier, Tensor labels) {
     long b = x.dim(0);
     Deque<Tensor> skips = new ArrayDeque<>(); // every encoder output; the last is also the decoder's input
     Tensor h = null; // the decoder's current tensor once it owns one
-    try (Tensor emb = embedding(cNoise, labels)) {
+    try (Tensor emb = embedding(fourier, labels);
+        Tensor scales = embScales.forward(emb)) {
       try (Tensor ones = Ops.fill(Tensor.empty(device, dtype, b, 1, x.dim(2), x.dim(3)), 1f);
           Tensor in = Ops.concatChannels(x, ones)) {
         skips.addLast(encConv.forward(in));
       }
       for (Named n : enc) {
-        skips.addLast(n.block().forward(skips.peekLast(), emb));
+        skips.addLast(n.block().forward(skips.peekLast(), null, scales));
       }
       Tensor cur = skips.peekLast();
       for (int i = 0; i < dec.size(); i++) {
         Tensor scale = catScales.get(i);
         Tensor next;
         if (scale != null) {
-          Tensor joined;
-          try (Tensor skip = skips.removeLast()) {
-            joined = Ops.concatChannels(cur, skip);
-          }
-          try (joined) {
-            Ops.scaleChannelsInto(joined, scale, joined);
-            next = dec.get(i).block().forward(joined, emb);
+          // mp_cat and the block's first mp_silu in one pass
+          long[] shape = cur.shape();
+          shape[1] += skips.peekLast().dim(1);
+          try (Tensor skip = skips.removeLast();
+              Tensor joined = Tensor.empty(device, dtype, shape);
+              Tensor joinedSilu = Tensor.empty(device, dtype, shape)) {
+            Ops.concatScaleInto(cur, skip, scale, joined, joinedSilu);
+            next = dec.get(i).block().forward(joined, joinedSilu, scales);
           }
         } else {
-          next = dec.get(i).block().forward(cur, emb);
+          next = dec.get(i).block().forward(cur, null, scales);
         }
         if (h != null) {
           h.close();
@@ -226,5 +236,6 @@ final class Edm2UNet implements AutoCloseable {
       }
     });
     outConv.close();
+    embScales.close();
   }
 }

@@ -29,6 +29,12 @@ final class MPConv implements AutoCloseable {
   static MPConv load(
       Weights host, String key, long out, long in, int kernel, double gain, double inputScale, Device device, DType dtype) {
     long[] shape = kernel == 0 ? new long[] {out, in} : new long[] {out, in, kernel, kernel};
+    return new MPConv(upload(normalised(host, key, shape, gain, inputScale), device, dtype, shape), kernel);
+  }
+
+  /** {@code key} of {@code shape} (out first) normalised and scaled as {@link #load} does, on the host. */
+  static float[] normalised(Weights host, String key, long[] shape, double gain, double inputScale) {
+    long out = shape[0];
     float[] w = host.take(key, shape).toFloatArray();
     int fanIn = Math.toIntExact(w.length / out);
     double scale = gain * inputScale / Math.sqrt(fanIn);
@@ -43,7 +49,7 @@ final class MPConv implements AutoCloseable {
         normalised[i] = (float) (w[i] * f);
       }
     }
-    return new MPConv(upload(normalised, device, dtype, shape), kernel);
+    return normalised;
   }
 
   /** A host array as a tensor of {@code dtype} on {@code device}. */
@@ -69,6 +75,19 @@ final class MPConv implements AutoCloseable {
   /** x W'^T + bias (linear layers only). */
   Tensor forward(Tensor x, Tensor bias) {
     return Ops.linear(x, weight, bias);
+  }
+
+  /** x W'^T, then SiLU when {@code silu}, for the few rows of the embedding (one kernel). */
+  Tensor forwardEmbed(Tensor x, boolean silu) {
+    return Ops.embedLinear(x, weight, null, silu);
+  }
+
+  /**
+   * x W'^T plus column index[r] of {@code oneHot}'s weight, then SiLU when {@code silu}: this
+   * layer plus {@code oneHot} applied to a one-hot input (index: F32 class indices), in one kernel.
+   */
+  Tensor forwardEmbedPlusOneHot(Tensor x, MPConv oneHot, Tensor index, boolean silu) {
+    return Ops.embedLinearPlusColumn(x, weight, null, oneHot.weight, index, silu);
   }
 
   @Override
