@@ -787,8 +787,9 @@ std::vector<Case> quick_cases(Gen& g) {
   // The tensor-core paths of F16/BF16 (conv2d.cu, gemm.cu): the halo kernel's tile shapes
   // (8 x 8 images two per tile, 64-column tiles with a partial second one, 16- and 32-wide),
   // 16-byte and element-wise input copies (widths 8k and odd), channel tails in and out, 1x1
-  // stride 2, stride 2 and padding 0; 1x1 as GEMMs with column groups (images) aligned or not;
-  // split-K where the blocks are few (the emulation reports 2 multiprocessors).
+  // stride 2, stride 2 and padding 0; 1x1 as GEMMs with column groups (images) aligned or not.
+  // Split-K runs where the heuristic picks it (mid-size shapes on a GPU) and wherever
+  // G4J_CUDA_SPLIT_K=n forces it: run these again with it set to cover that path.
   v.push_back(conv2d_case(g, {2, 20, 8, 8, 70, 3, 1, 1}, true, true));
   v.push_back(conv2d_case(g, {1, 16, 5, 72, 24, 3, 1, 1}, true, false));
   v.push_back(conv2d_case(g, {3, 33, 9, 17, 65, 3, 2, 1}, false, true));
