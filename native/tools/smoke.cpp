@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <map>
 #include <memory>
 #include <random>
 #include <set>
@@ -26,15 +27,16 @@ namespace {
 // ---- options ----------------------------------------------------------------------------------
 
 struct Options {
-  bool quick = false, bench = false, cpu = true, cuda = true;
+  bool quick = false, bench = false, cpu = true, cuda = true, timing = true;
   std::string vendor;  // "", "on", "off" or "both": the CUDA vendor path (g4j_cuda_set_vendor)
   uint64_t seed = 0x5eed2024;
   std::string only;  // run only kernels whose name contains this
+  int dtype = -1;    // run only this dtype (-1: all)
 };
 
 const char* const kUsage =
     "usage: g4j_smoke [--quick] [--bench] [--backend cpu|cuda|all] [--vendor on|off|both]\n"
-    "                 [--only NAME] [--seed N]\n"
+    "                 [--only NAME] [--dtype T] [--no-timing] [--seed N]\n"
     "  Runs every guidance4j op against a float64 reference on random inputs.\n"
     "  --quick    small shapes only (what ctest runs)\n"
     "  --bench    adds ADM 64x64 / 256x256 layer shapes for timing\n"
@@ -43,6 +45,8 @@ const char* const kUsage =
     "             or both: every op with it on (backend cuda-v), then conv2d, gemm and linear\n"
     "             with it off (cuda-hw) (default: the library's default, G4J_CUDA_VENDOR)\n"
     "  --only     kernels whose name contains NAME\n"
+    "  --dtype    only this dtype: f32, f16 or bf16\n"
+    "  --no-timing  check only, no timed runs (for slow backends: the CUDA emulation)\n"
     "  --seed     seed of the input generator\n"
     "Exit status: 0 all pass, 1 a mismatch, 2 an API error.\n";
 
@@ -197,7 +201,8 @@ struct Case {
   int inout = -1;                // output 0 is input `inout`'s buffer (in place; GEMM's C)
   bool timed = true;             // false when repeating the op would change its inputs
   bool sampled = false;          // reference too costly to run on every element of big cases
-  double flops = 0;              // > 0: throughput in GFLOP/s, else GB/s of the bytes moved
+  double flops = 0;              // > 0: throughput in TFLOP/s, else GB/s of the bytes moved
+  int per_forward = 0;           // > 0: a layer shape of ADM-64, run this often in one forward
   std::function<int(g4j_stream*, int dtype, const Ptrs& in, const Ptrs& out)> run;
   std::function<std::vector<ref::Result>(const RefIn& in, const Sample* sample)> reference;
 };
@@ -1051,6 +1056,26 @@ std::vector<Case> quick_cases(Gen& g) {
   v.push_back(conv2d_case(g, {3, 2, 8, 6, 4, 3, 2, 1}, false, true));
   v.push_back(conv2d_case(g, {1, 3, 6, 7, 2, 5, 1, 2}, true, false));
   v.push_back(conv2d_case(g, {1, 2, 3, 3, 2, 3, 1, 0}, false, false));
+  // The tensor-core paths of F16/BF16 (conv2d.cu, gemm.cu): the halo kernel's tile shapes
+  // (8 x 8 images two per tile, 64-column tiles with a partial second one, 16- and 32-wide),
+  // 16-byte and element-wise input copies (widths 8k and odd), channel tails in and out, 1x1
+  // stride 2, stride 2 and padding 0; 1x1 as GEMMs with column groups (images) aligned or not.
+  // Split-K runs where the heuristic picks it (mid-size shapes on a GPU) and wherever
+  // G4J_CUDA_SPLIT_K=n forces it: run these again with it set to cover that path.
+  v.push_back(conv2d_case(g, {2, 20, 8, 8, 70, 3, 1, 1}, true, true));
+  v.push_back(conv2d_case(g, {1, 16, 5, 72, 24, 3, 1, 1}, true, false));
+  v.push_back(conv2d_case(g, {3, 33, 9, 17, 65, 3, 2, 1}, false, true));
+  v.push_back(conv2d_case(g, {2, 8, 16, 16, 40, 1, 2, 0}, true, false));
+  v.push_back(conv2d_case(g, {2, 24, 12, 12, 16, 3, 1, 0}, true, true));
+  v.push_back(conv2d_case(g, {1, 48, 32, 32, 64, 3, 1, 1}, true, true));
+  v.push_back(conv2d_case(g, {2, 24, 10, 10, 70, 1, 1, 0}, true, true));
+  v.push_back(conv2d_case(g, {3, 40, 8, 8, 64, 1, 1, 0}, false, true));
+  v.push_back(conv2d_case(g, {1, 13, 16, 16, 20, 1, 1, 0}, true, false));
+  v.push_back(gemm_case(g, false, false, 64, 264, 48, 1.0f, 0.0f, 2, 0, false));
+  v.push_back(gemm_case(g, true, false, 96, 40, 200, 0.5f, 1.0f, 1, 8, false));
+  v.push_back(gemm_case(g, false, true, 72, 136, 64, 1.0f, 0.0f, 2, 8, true));
+  v.push_back(gemm_case(g, true, true, 40, 48, 56, -1.0f, 0.5f, 2, 8, false));
+  v.push_back(linear_case(g, 20, 64, 136, true));
   v.push_back(gemm_case(g, false, false, 13, 17, 29, 1.0f, 0.0f, 1, 0, false));
   v.push_back(gemm_case(g, true, false, 33, 7, 65, 1.0f, 0.5f, 3, 3, false));
   v.push_back(gemm_case(g, false, true, 5, 31, 9, -0.75f, 0.0f, 3, 2, true));
@@ -1079,6 +1104,10 @@ std::vector<Case> quick_cases(Gen& g) {
   v.push_back(conv2d_backward_case(g, {1, 4, 7, 9, 3, 1, 2, 0}));
   v.push_back(conv2d_backward_case(g, {1, 3, 6, 7, 2, 5, 1, 2}));
   v.push_back(conv2d_backward_case(g, {1, 3, 1, 1, 5, 3, 1, 1}));
+  // F16/BF16: stride 1 runs the forward tensor-core kernels (flipped weights, padding k-1-P)
+  v.push_back(conv2d_backward_case(g, {2, 20, 8, 8, 70, 3, 1, 1}));
+  v.push_back(conv2d_backward_case(g, {1, 16, 12, 16, 24, 3, 1, 0}));
+  v.push_back(conv2d_backward_case(g, {2, 24, 10, 10, 40, 1, 1, 0}));
   v.push_back(group_norm_backward_case(g, 3, 42, 17 * 19, 7, {true, false, true, 0.0, 1.5}));
   v.push_back(group_norm_backward_case(g, 1, 6, 1, 3, {false, false, false, 0.0, 1.0}));
   v.push_back(group_norm_backward_case(g, 3, 45, 64, 3, {true, true, true, 0.5, 1.0}));
@@ -1177,6 +1206,35 @@ std::vector<Case> default_cases(Gen& g) {
 // (256 channels, 64-channel heads), for timing.
 std::vector<Case> bench_cases(Gen& g) {
   std::vector<Case> v;
+  // Every convolution shape of ADM-64 (guided-diffusion's 64x64 conditional U-Net: 192 channels,
+  // mult 1,2,3,4, 3 res blocks, BigGAN up/down, attention at 32/16/8) at batch 16, with the
+  // number of times one forward runs it; the table ends with their sum per dtype.
+  struct AdmConv {
+    int64_t cin, cout, k, res;
+    int count;
+  };
+  static const AdmConv kAdm64[] = {
+      {3, 192, 3, 64, 1},     {192, 6, 3, 64, 1},     {192, 192, 3, 64, 10},
+      {384, 192, 1, 64, 3},   {384, 192, 3, 64, 3},   {384, 384, 3, 64, 2},
+      {576, 192, 1, 64, 1},   {576, 192, 3, 64, 1},   {192, 192, 3, 32, 2},
+      {192, 384, 1, 32, 1},   {192, 384, 3, 32, 1},   {384, 384, 1, 32, 7},
+      {384, 384, 3, 32, 9},   {384, 1152, 1, 32, 7},  {576, 384, 1, 32, 1},
+      {576, 384, 3, 32, 1},   {576, 576, 3, 32, 2},   {768, 384, 1, 32, 2},
+      {768, 384, 3, 32, 2},   {960, 384, 1, 32, 1},   {960, 384, 3, 32, 1},
+      {384, 384, 3, 16, 2},   {384, 576, 1, 16, 1},   {384, 576, 3, 16, 1},
+      {576, 576, 1, 16, 7},   {576, 576, 3, 16, 9},   {576, 1728, 1, 16, 7},
+      {768, 768, 3, 16, 2},   {960, 576, 1, 16, 1},   {960, 576, 3, 16, 1},
+      {1152, 576, 1, 16, 2},  {1152, 576, 3, 16, 2},  {1344, 576, 1, 16, 1},
+      {1344, 576, 3, 16, 1},  {576, 576, 3, 8, 2},    {576, 768, 1, 8, 1},
+      {576, 768, 3, 8, 1},    {768, 768, 1, 8, 8},    {768, 768, 3, 8, 13},
+      {768, 2304, 1, 8, 8},   {1344, 768, 1, 8, 1},   {1344, 768, 3, 8, 1},
+      {1536, 768, 1, 8, 3},   {1536, 768, 3, 8, 3},
+  };
+  for (const AdmConv& a : kAdm64) {
+    v.push_back(conv2d_case(g, {16, a.cin, a.res, a.res, a.cout, a.k, 1, a.k / 2}, true, false));
+    v.back().shape += fmt(" ADM64 x%d", a.count);
+    v.back().per_forward = a.count;
+  }
   v.push_back(conv2d_case(g, {4, 192, 64, 64, 192, 3, 1, 1}, true, false));
   v.push_back(conv2d_case(g, {4, 384, 32, 32, 384, 3, 1, 1}, true, true));
   v.push_back(conv2d_case(g, {4, 192, 64, 64, 192, 3, 2, 1}, true, false));
@@ -1277,6 +1335,13 @@ void compare(const std::vector<float>& got, const ref::Result& r, const Sample* 
 
 struct Summary {
   int cases = 0, failed = 0, api_errors = 0;
+  // ADM-64 layer shapes (Case::per_forward), per backend and dtype: time and FLOPs of one
+  // forward's worth of them, and how many shapes were timed
+  struct Forward {
+    double ms = 0, flops = 0;
+    int shapes = 0;
+  };
+  std::map<std::string, Forward> forward;
 };
 
 constexpr int64_t kSampleAbove = 1 << 16;  // sampled cases check this many random elements
@@ -1290,7 +1355,9 @@ void print_header() {
 void print_row(const Case& c, const Backend& be, int dtype, const Verdict* v, double ms,
                double rate, const char* result) {
   std::string rate_text = "-";
-  if (rate > 0) rate_text = fmt("%.1f %s", rate, c.flops > 0 ? "GFLOP/s" : "GB/s");
+  if (rate > 0) {
+    rate_text = c.flops > 0 ? fmt("%.3g TFLOP/s", rate / 1000.0) : fmt("%.1f GB/s", rate);
+  }
   std::string ms_text = ms > 0 ? fmt("%.4f", ms) : "-";
   if (v != nullptr) {
     std::printf("%-20s %-7s %-4s %-50s %10.3g %10.3g %8.3f %9s %16s  %s\n", c.kernel.c_str(),
@@ -1359,7 +1426,7 @@ void run_case(const Case& c, const Backend& be, int dtype, const Options& opt, S
     const bool pass = v.bad == 0 && (tol.l2 == 0 || v.rel_l2() <= tol.l2);
 
     double ms = 0;
-    if (c.timed) {
+    if (c.timed && opt.timing) {
       // A few runs, fewer when each is slow (a big conv on a small CPU). With --bench on CUDA
       // each sample is `burst` runs back to back and one synchronisation (about a millisecond's
       // worth), so a kernel of a few microseconds is not measured as the host's round trip.
@@ -1380,6 +1447,12 @@ void run_case(const Case& c, const Backend& be, int dtype, const Options& opt, S
         total += times.back() * burst;
       }
       ms = median(times);
+      if (c.per_forward > 0 && ms > 0) {
+        Summary::Forward& f = sum->forward[be.name + " " + dtype_name(dtype)];
+        f.ms += c.per_forward * ms;
+        f.flops += c.per_forward * c.flops;
+        ++f.shapes;
+      }
     }
     const double rate = ms <= 0 ? 0 : (c.flops > 0 ? c.flops : bytes) / (ms * 1e6);
     std::string result = pass ? "ok" : fmt("FAIL (%lld of %lld elements)", (long long)v.bad,
@@ -1555,6 +1628,14 @@ bool parse(int argc, char** argv, Options* o) {
       if (o->vendor != "on" && o->vendor != "off" && o->vendor != "both") return false;
     } else if (a == "--only" && i + 1 < argc) {
       o->only = argv[++i];
+    } else if (a == "--no-timing") {
+      o->timing = false;
+    } else if (a == "--dtype" && i + 1 < argc) {
+      const std::string d = argv[++i];
+      if (d == "f32") o->dtype = G4J_F32;
+      else if (d == "f16") o->dtype = G4J_F16;
+      else if (d == "bf16") o->dtype = G4J_BF16;
+      else return false;
     } else if (a == "--seed" && i + 1 < argc) {
       o->seed = std::strtoull(argv[++i], nullptr, 0);
     } else {
@@ -1660,6 +1741,7 @@ int main(int argc, char** argv) {
   for (size_t b = 0; b < backends.size(); ++b) {
     if (backends[b].vendor >= 0) g4j_cuda_set_vendor(backends[b].vendor);
     for (int dt : dtypes[b]) {
+      if (opt.dtype >= 0 && dt != opt.dtype) continue;
       for (const Case& c : cases)
         if (c.kernel.find(opt.only) != std::string::npos &&
             (!backends[b].vendor_ops_only || vendor_op(c.kernel)))
@@ -1686,6 +1768,10 @@ int main(int argc, char** argv) {
     g4j_stream_destroy(gpu);
   }
   if (cpu != nullptr) g4j_stream_destroy(cpu);
+  for (const auto& [key, f] : sum.forward) {
+    std::printf("ADM-64 B=16 convolutions of one forward, %s: %.3f ms, %.1f TFLOP/s (%d shapes)\n",
+                key.c_str(), f.ms, f.flops / (f.ms * 1e9), f.shapes);
+  }
   std::printf("%d checks: %d passed, %d failed, %d API errors\n", sum.cases,
               sum.cases - sum.failed - sum.api_errors, sum.failed, sum.api_errors);
   if (sum.api_errors > 0) return 2;

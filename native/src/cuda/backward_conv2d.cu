@@ -2,7 +2,10 @@
 // dx (Cin x B*H*W) = W^T (Cin x Cout*k*k) . D, where D[(co, ky, kx), input pixel] is the dy
 // element whose window tap (ky, kx) lands on that pixel, or 0 (conv2d.cuh: ConvBackwardInput).
 // Gathering per input pixel instead of scattering per output pixel needs no atomics and writes
-// every dx element exactly once, 0 where no window reads it.
+// every dx element exactly once, 0 where no window reads it. For F16/BF16 a stride-1 gradient is
+// itself a stride-1 convolution (of dy, by the transposed and flipped kernel) and runs on the
+// tensor-core kernels of the forward pass (conv_mma.cu).
+#include "conv_mma.cuh"
 #include "implicit_gemm.cuh"
 #include "vendor.h"
 
@@ -25,6 +28,7 @@ void conv2d_backward_input(Stream s, const Conv2dBackwardInputArgs& a) {
   const ConvParams p = conv_params(a.batch, a.in_channels, a.height, a.width, a.out_channels,
                                    a.kernel, a.stride, a.padding, a.out_height, a.out_width,
                                    a.weight);
+  if (conv_backward_input_mma(as_cuda(s), a)) return;
   dispatch_dtype(a.dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
     switch (p.kernel) {

@@ -1,11 +1,15 @@
-// 2-D convolution as an implicit GEMM (conv2d.cuh: ConvForward; implicit_gemm.cuh: kernels).
-// The patch matrix is gathered from the image inside the kernel, zero outside it (the
-// padding); bias and the residual are added in the epilogue, so a ResBlock's skip connection
-// costs no extra pass. 1x1 and 3x3 kernels get compiled special cases.
+// 2-D convolution as an implicit GEMM. The patch matrix is gathered from the image inside the
+// kernel, zero outside it (the padding); bias and the residual are added in the epilogue, so a
+// ResBlock's skip connection costs no extra pass.
+//   F16/BF16 on tensor cores (mma.sync): 1x1 stride-1 convolutions are GEMMs over the pixels of
+//   all images (gemm_mma.cuh); 1x1 and 3x3 otherwise run the halo kernel (igemm_mma.cuh).
+//   Everything else (F32, other kernel sizes, G4J_CUDA_TENSOR_CORES=0) runs the kernels of
+//   implicit_gemm.cuh (ConvForward of conv2d.cuh), with compiled 1x1 and 3x3 special cases.
 #include <climits>
 #include <cstdlib>
 #include <cstring>
 
+#include "conv_mma.cuh"
 #include "implicit_gemm.cuh"
 #include "vendor.h"
 
@@ -65,6 +69,7 @@ void conv2d(Stream s, const Conv2dArgs& a) {
   const ConvParams p = conv_params(a.batch, a.in_channels, a.height, a.width, a.out_channels,
                                    a.kernel, a.stride, a.padding, a.out_height, a.out_width,
                                    a.weight);
+  if (conv_forward_mma(as_cuda(s), a)) return;
   dispatch_dtype(a.dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
     switch (p.kernel) {

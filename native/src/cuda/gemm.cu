@@ -1,11 +1,14 @@
-// Batched row-major GEMM (C = alpha op(A) op(B) + beta C) and linear (x W^T + bias) on the
-// shared 64 x 64 tile step of tile_gemm.cuh. Slices are loaded so that consecutive threads read
-// consecutive addresses: along k for a row-major A and a transposed B, along m / n otherwise.
-// The block walks the batch (gridDim.z) and the row tiles (gridDim.y) in strided loops, so any
-// batch and any m fit the grid limits.
+// Batched row-major GEMM (C = alpha op(A) op(B) + beta C) and linear (x W^T + bias). F16/BF16 run
+// on tensor cores (gemm_mma.cuh) unless G4J_CUDA_TENSOR_CORES=0; F32 and that switch use the
+// shared 64 x 64 SIMT tile step of tile_gemm.cuh, exact F32 arithmetic. There, slices are loaded
+// so that consecutive threads read consecutive addresses: along k for a row-major A and a
+// transposed B, along m / n otherwise. The block walks the batch (gridDim.z) and the row tiles
+// (gridDim.y) in strided loops, so any batch and any m fit the grid limits.
 #include <algorithm>
 #include <climits>
 
+#include "conv2d.cuh"
+#include "gemm_mma.cuh"
 #include "tile_gemm.cuh"
 #include "vendor.h"
 
@@ -111,12 +114,30 @@ void launch_gemm(cudaStream_t stream, bool trans_a, bool trans_b, const GemmPara
   }
 }
 
+// The tensor-core kernel takes F16/BF16 problems within its 32-bit sizes and grid.
+bool on_tensor_cores(int dtype, int64_t m, int64_t n, int64_t k, int64_t batch) {
+  return (dtype == G4J_F16 || dtype == G4J_BF16) && tensor_cores_enabled() && m < INT_MAX &&
+         n < INT_MAX - 256 && k < INT_MAX - 64 && batch <= 65535;
+}
+
 }  // namespace
 
 void gemm(Stream s, const GemmArgs& g) {
   if (g.m <= 0 || g.n <= 0 || g.batch <= 0) return;
   if (vendor::try_gemm(s, g)) return;  // cuBLASLt when loaded and switched on (vendor.h)
   // k == 0: op(A) op(B) is the zero matrix, which the kernel produces (no k iterations).
+  if (on_tensor_cores(g.dtype, g.m, g.n, g.k, g.batch)) {
+    mma_gemm::Params p{};
+    p.m = static_cast<int>(g.m), p.n = static_cast<int>(g.n), p.k = static_cast<int>(g.k);
+    p.batch = static_cast<int>(g.batch);
+    p.a = g.a, p.lda = g.lda, p.a_batch = g.stride_a;
+    p.b = g.b, p.ldb = g.ldb, p.b_batch = g.stride_b;
+    MmaOut& o = p.out;
+    o.c = g.c, o.ldc = g.ldc, o.c_batch = g.stride_c, o.c_group = 0, o.cpg = p.n;
+    o.m = p.m, o.n = p.n, o.batch = p.batch, o.alpha = g.alpha, o.beta = g.beta;
+    launch_gemm_mma(as_cuda(s), g.dtype, g.trans_a != 0, g.trans_b != 0, p);
+    return;
+  }
   const GemmParams p{g.m, g.n, g.k, g.alpha, g.a, g.lda, g.stride_a, g.b, g.ldb, g.stride_b,
                      g.beta, g.c, g.ldc, g.stride_c, g.batch, nullptr};
   dispatch_dtype(g.dtype, [&](auto tag) {
@@ -128,6 +149,17 @@ void linear(Stream s, const LinearArgs& l) {
   if (l.rows <= 0 || l.out_features <= 0) return;
   if (vendor::try_linear(s, l)) return;  // cuBLASLt when loaded and switched on (vendor.h)
   // out (rows x out) = x (rows x in) . W^T, W stored (out x in): a GEMM with B transposed.
+  if (on_tensor_cores(l.dtype, l.rows, l.out_features, l.in_features, 1)) {
+    mma_gemm::Params p{};
+    p.m = static_cast<int>(l.rows), p.n = static_cast<int>(l.out_features);
+    p.k = static_cast<int>(l.in_features), p.batch = 1;
+    p.a = l.x, p.lda = l.in_features, p.b = l.weight, p.ldb = l.in_features;
+    MmaOut& o = p.out;
+    o.c = l.out, o.ldc = l.out_features, o.cpg = p.n, o.m = p.m, o.n = p.n, o.batch = 1;
+    o.alpha = 1.0f, o.beta = 0.0f, o.col_bias = l.bias;
+    launch_gemm_mma(as_cuda(s), l.dtype, false, true, p);
+    return;
+  }
   const GemmParams p{l.rows, l.out_features, l.in_features, 1.0f, l.x, l.in_features, 0,
                      l.weight, l.in_features, 0, 0.0f, l.out, l.out_features, 0, 1, l.bias};
   dispatch_dtype(l.dtype, [&](auto tag) {

@@ -3,7 +3,9 @@
 //
 // SIMT (every dtype): the 64 x 64 tile step of tile_gemm.cuh; slices are staged as F32.
 //
-// Tensor cores (F16/BF16, WMMA 16x16x16 with F32 accumulation): a block computes a 64 x 128
+// Tensor cores (F16/BF16, WMMA 16x16x16 with F32 accumulation), for what the faster mma.sync
+// kernels (conv_mma.cu) leave here: kernel sizes other than 1 and 3, strided input gradients,
+// shapes beyond their shared memory. A block computes a 64 x 128
 // tile from 32-deep slices staged in the storage dtype; its 8 warps form a 2 x 4 grid, each
 // owning a 32 x 32 sub-tile = 2 x 2 accumulator fragments. The epilogue goes through a 16 x 16
 // F32 scratch tile per warp (reusing the slice memory) because a fragment's element-to-lane

@@ -125,6 +125,24 @@ cudaError_t cudaMemset(void* ptr, int value, size_t bytes) {
   std::memset(ptr, value, bytes);
   return cudaSuccess;
 }
+cudaError_t cudaGetDevice(int* device) {
+  *device = 0;
+  return cudaSuccess;
+}
+// An H100's shared memory limits on a device of two multiprocessors (G4J_EMU_SMS overrides the
+// count); the tensor-core kernels size their launches and split-K from these.
+cudaError_t cudaDeviceGetAttribute(int* value, cudaDeviceAttr attr, int) {
+  switch (attr) {
+    case cudaDevAttrMultiProcessorCount: {
+      const char* v = std::getenv("G4J_EMU_SMS");
+      *value = v != nullptr && std::atoi(v) > 0 ? std::atoi(v) : 2;
+      return cudaSuccess;
+    }
+    case cudaDevAttrMaxSharedMemoryPerBlockOptin: *value = 227 * 1024; return cudaSuccess;
+    case cudaDevAttrMaxSharedMemoryPerMultiprocessor: *value = 228 * 1024; return cudaSuccess;
+    default: return cudaErrorInvalidValue;
+  }
+}
 cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t bytes, cudaMemcpyKind,
                             cudaStream_t) {
   std::memmove(dst, src, bytes);
