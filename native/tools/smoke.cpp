@@ -37,7 +37,7 @@ const char* const kUsage =
     "  --quick    small shapes only (what ctest runs)\n"
     "  --bench    adds ADM 64x64 / 256x256 layer shapes for timing\n"
     "  --backend  which backends to run (default all available)\n"
-    "  --only     kernels whose name contains NAME\n"
+    "  --only     kernels whose name contains NAME (NAME$: whose name is NAME)\n"
     "  --seed     seed of the input generator\n"
     "Exit status: 0 all pass, 1 a mismatch, 2 an API error.\n";
 
@@ -174,6 +174,7 @@ struct Case {
   bool timed = true;             // false when repeating the op would change its inputs
   bool sampled = false;          // reference too costly to run on every element of big cases
   double flops = 0;              // > 0: throughput in GFLOP/s, else GB/s of the bytes moved
+  double half_l2_units = 0;      // > 0: F16/BF16 relative L2 bound in units u (see tolerance)
   std::function<int(g4j_stream*, int dtype, const Ptrs& in, const Ptrs& out)> run;
   std::function<std::vector<ref::Result>(const RefIn& in, const Sample* sample)> reference;
 };
@@ -369,6 +370,14 @@ Case attention_case(Gen& g, int64_t batch, int64_t heads, int64_t head_dim, int6
   c.outputs = {batch * heads * head_dim * tokens};
   c.sampled = true;
   c.flops = 4.0 * batch * heads * tokens * tokens * head_dim;
+  // F16/BF16 attention rounds two things, as PyTorch's flash scaled_dot_product_attention does:
+  // the softmax weights P (to the storage type, as the A operand of P V) and the output; each
+  // adds a relative RMS error of about u / sqrt(3). Measured on an H200 (B=16 H=6 D=64 T=1024,
+  // bf16, the same inputs; tools/attention_sdpa.py): this kernel 2.22e-3 = 0.57u, SDPA
+  // 2.23e-3, guided-diffusion's own attention under bf16 autocast 5.06e-3 = 1.3u. The bound,
+  // 2u of relative L2, is tighter than flash-attention's own test rule (at most twice the
+  // error of the plain same-precision implementation: 2.6u here).
+  c.half_l2_units = 2;
   c.run = [=](g4j_stream* s, int dt, const Ptrs& in, const Ptrs& out) {
     return g4j_attention(s, dt, batch, heads, head_dim, tokens, layout, scale, in[0], out[0]);
   };
@@ -763,6 +772,11 @@ std::vector<Case> quick_cases(Gen& g) {
   v.push_back(group_norm_case(g, 3, 45, 64, 3, {true, true, true, 0.5, 1.0}));
   v.push_back(group_norm_case(g, 1, 7, 5, 7, {false, true, false, 4.0, 1.5}));
   v.push_back(group_norm_case(g, 2, 12, 9, 4, {true, false, false, 0.0, 0.01}));
+  // Attention: F16/BF16 run the tensor-core kernel (attention_flash.cu), whose paths are the
+  // padded head dim (32, 64, 128), the tile configuration (by head dim and token count: more
+  // than 256 tokens take the 128-query blocks), cp.async staging (T a multiple of 8) or element
+  // loads (odd T), and masked tails of queries and keys; every one is hit below, in every layout.
+  // Shapes are small: these run under the CUDA emulation too (run_smoke.sh).
   for (int layout : {G4J_QKV_LEGACY, G4J_QKV_NEW_ORDER, G4J_QKV_EDM2}) {
     v.push_back(attention_case(g, 3, 2, 16, 37, layout, 0.25f, 1.0));
     v.push_back(attention_case(g, 1, 3, 8, 1, layout, 0.35f, 1.0));
@@ -770,6 +784,15 @@ std::vector<Case> quick_cases(Gen& g) {
   v.push_back(attention_case(g, 1, 1, 64, 70, G4J_QKV_LEGACY, 0.125f, 1.0));
   // Logits up to ~100: exp overflows float unless the softmax subtracts the row maximum.
   v.push_back(attention_case(g, 1, 2, 32, 45, G4J_QKV_NEW_ORDER, 1.0f, 2.0));
+  v.push_back(attention_case(g, 2, 1, 32, 16, G4J_QKV_LEGACY, 0.18f, 1.0));
+  v.push_back(attention_case(g, 1, 1, 40, 96, G4J_QKV_NEW_ORDER, 0.16f, 1.0));
+  v.push_back(attention_case(g, 1, 1, 64, 136, G4J_QKV_EDM2, 0.125f, 1.0));
+  // A negative scale (the softmax of -|s| q.k); 128-query blocks with a 3-stage pipeline.
+  v.push_back(attention_case(g, 1, 1, 64, 264, G4J_QKV_NEW_ORDER, -0.125f, 1.0));
+  v.push_back(attention_case(g, 1, 1, 64, 257, G4J_QKV_LEGACY, 0.125f, 1.0));
+  v.push_back(attention_case(g, 1, 1, 128, 72, G4J_QKV_LEGACY, 0.09f, 1.0));
+  v.push_back(attention_case(g, 1, 1, 96, 40, G4J_QKV_EDM2, 0.1f, 1.5));
+  v.push_back(attention_case(g, 1, 1, 128, 131, G4J_QKV_EDM2, 0.09f, 1.0));
   v.push_back(conv2d_case(g, {3, 5, 13, 11, 7, 3, 1, 1}, true, true));
   v.push_back(conv2d_case(g, {1, 6, 9, 7, 10, 3, 2, 1}, true, false));
   v.push_back(conv2d_case(g, {3, 19, 5, 3, 11, 1, 1, 0}, false, false));
@@ -842,6 +865,12 @@ std::vector<Case> default_cases(Gen& g) {
   v.push_back(group_norm_case(g, 2, 128, 32 * 32, 32, {true, true, true, 0.2, 1.0}));
   v.push_back(attention_case(g, 2, 4, 64, 256, G4J_QKV_LEGACY, 0.125f, 1.0));
   v.push_back(attention_case(g, 1, 3, 32, 197, G4J_QKV_EDM2, 0.18f, 1.0));
+  v.push_back(attention_case(g, 2, 3, 64, 1024, G4J_QKV_NEW_ORDER, 0.125f, 1.0));
+  v.push_back(attention_case(g, 1, 2, 64, 4096, G4J_QKV_LEGACY, 0.125f, 1.0));
+  v.push_back(attention_case(g, 2, 4, 32, 520, G4J_QKV_NEW_ORDER, 0.18f, 1.0));
+  v.push_back(attention_case(g, 1, 4, 128, 2048, G4J_QKV_NEW_ORDER, -0.09f, 1.0));
+  v.push_back(attention_case(g, 1, 2, 128, 1001, G4J_QKV_EDM2, 0.09f, 1.0));
+  v.push_back(attention_case(g, 16, 8, 64, 65, G4J_QKV_NEW_ORDER, 0.125f, 1.0));
   v.push_back(conv2d_case(g, {2, 64, 32, 32, 64, 3, 1, 1}, true, true));
   v.push_back(conv2d_case(g, {2, 64, 31, 33, 96, 3, 2, 1}, true, false));
   v.push_back(conv2d_case(g, {2, 96, 16, 16, 64, 1, 1, 0}, true, true));
@@ -878,9 +907,15 @@ std::vector<Case> bench_cases(Gen& g) {
   v.push_back(conv2d_case(g, {1, 256, 256, 256, 256, 3, 1, 1}, true, true));
   v.push_back(group_norm_case(g, 4, 384, 32 * 32, 32, {true, true, true, 0.0, 1.0}));
   v.push_back(group_norm_case(g, 1, 256, 256 * 256, 32, {true, false, true, 0.0, 1.0}));
-  v.push_back(attention_case(g, 4, 4, 64, 256, G4J_QKV_LEGACY, 0.125f, 1.0));
-  v.push_back(attention_case(g, 4, 4, 64, 1024, G4J_QKV_LEGACY, 0.125f, 1.0));
-  v.push_back(attention_case(g, 1, 8, 64, 1024, G4J_QKV_NEW_ORDER, 0.125f, 1.0));
+  // ADM-64's attention at batch 16 (64-channel heads, the new qkv order): 32x32 (6 heads),
+  // 16x16 (9), 8x8 (12); then 4096 tokens, 128-dim heads, and the classifier's backward.
+  v.push_back(attention_case(g, 16, 6, 64, 1024, G4J_QKV_NEW_ORDER, 0.125f, 1.0));
+  v.push_back(attention_case(g, 16, 9, 64, 256, G4J_QKV_NEW_ORDER, 0.125f, 1.0));
+  v.push_back(attention_case(g, 16, 12, 64, 64, G4J_QKV_NEW_ORDER, 0.125f, 1.0));
+  v.push_back(attention_case(g, 4, 4, 64, 4096, G4J_QKV_NEW_ORDER, 0.125f, 1.0));
+  v.push_back(attention_case(g, 16, 3, 128, 1024, G4J_QKV_NEW_ORDER, 0.0884f, 1.0));
+  v.push_back(attention_backward_case(g, 2, 6, 64, 1024, G4J_QKV_NEW_ORDER, 0.125f, 1.0));
+  v.push_back(attention_backward_case(g, 16, 8, 64, 65, G4J_QKV_NEW_ORDER, 0.125f, 1.0));
   v.push_back(linear_case(g, 4, 768, 768, true));
   v.push_back(guided_step_case(g, 8 * 3 * 256 * 256, {true, true, true, true, false, 1.0f}));
   v.push_back(upsample_case(g, 4 * 384, 32, 32));
@@ -1025,24 +1060,37 @@ void run_case(const Case& c, const Backend& be, int dtype, const Options& opt, S
     }
     const std::vector<ref::Result> want = c.reference(ref_in, sampled ? &sample : nullptr);
     Verdict v;
-    const Tolerance tol = tolerance(dtype);
+    Tolerance tol = tolerance(dtype);
+    if (c.half_l2_units > 0 && dtype != G4J_F32)
+      tol.l2 = c.half_l2_units * (dtype == G4J_F16 ? 0x1p-11 : 0x1p-8);
     for (size_t k = 0; k < got.size(); ++k)
       compare(got[k], want[k], sampled ? &sample : nullptr, tol, k == 0 ? "out" : "out2", &v);
     const bool pass = v.bad == 0 && (tol.l2 == 0 || v.rel_l2() <= tol.l2);
 
     double ms = 0;
     if (c.timed) {
-      // A few runs, fewer when each is slow (a big conv on a small CPU).
+      // A few runs, fewer when each is slow (a big conv on a small CPU). With --bench each run
+      // is a batch of back-to-back launches lasting about 2 ms, one synchronisation at its end,
+      // so that a kernel of microseconds is timed rather than the launch and the round trip.
+      int batch = 1;
+      if (opt.bench) {
+        auto t0 = std::chrono::steady_clock::now();
+        api(c.run(be.stream, dtype, in, out), "the op");
+        API(g4j_stream_synchronize(be.stream));
+        const double one = std::chrono::duration<double, std::milli>(
+                               std::chrono::steady_clock::now() - t0).count();
+        batch = std::max(1, std::min(1000, int(2.0 / std::max(one, 1e-3))));
+      }
       std::vector<double> times;
       const int reps = opt.bench ? 10 : 3;
       double total = 0;
       for (int r = 0; r < reps && (r == 0 || total < 2000.0); ++r) {
         auto t0 = std::chrono::steady_clock::now();
-        api(c.run(be.stream, dtype, in, out), "the op");
+        for (int k = 0; k < batch; ++k) api(c.run(be.stream, dtype, in, out), "the op");
         API(g4j_stream_synchronize(be.stream));
         auto t1 = std::chrono::steady_clock::now();
-        times.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
-        total += times.back();
+        times.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count() / batch);
+        total += times.back() * batch;
       }
       ms = median(times);
     }
@@ -1108,6 +1156,12 @@ void randn_contract(const Backend& be, int dtype, Summary* sum) {
                 dtype_name(dtype), e.what.c_str());
     ++sum->api_errors;
   }
+}
+
+// --only: a substring of the kernel's name, or the whole name followed by '$'.
+bool selected(const std::string& kernel, const std::string& only) {
+  if (!only.empty() && only.back() == '$') return kernel == only.substr(0, only.size() - 1);
+  return kernel.find(only) != std::string::npos;
 }
 
 bool parse(int argc, char** argv, Options* o) {
@@ -1218,8 +1272,8 @@ int main(int argc, char** argv) {
   for (size_t b = 0; b < backends.size(); ++b)
     for (int dt : dtypes[b]) {
       for (const Case& c : cases)
-        if (c.kernel.find(opt.only) != std::string::npos) run_case(c, backends[b], dt, opt, &sum);
-      if (std::string("randn").find(opt.only) != std::string::npos)
+        if (selected(c.kernel, opt.only)) run_case(c, backends[b], dt, opt, &sum);
+      if (selected("randn", opt.only))
         randn_contract(backends[b], dt, &sum);
     }
 
