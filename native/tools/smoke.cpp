@@ -27,17 +27,20 @@ namespace {
 
 struct Options {
   bool quick = false, bench = false, cpu = true, cuda = true;
+  std::string dtype;  // run only this dtype (F32, F16, BF16); empty: all
   uint64_t seed = 0x5eed2024;
   std::string only;  // run only kernels whose name contains this
 };
 
 const char* const kUsage =
-    "usage: g4j_smoke [--quick] [--bench] [--backend cpu|cuda|all] [--only NAME] [--seed N]\n"
+    "usage: g4j_smoke [--quick] [--bench] [--backend cpu|cuda|all] [--only NAME] [--dtype T]\n"
+    "                 [--seed N]\n"
     "  Runs every guidance4j op against a float64 reference on random inputs.\n"
     "  --quick    small shapes only (what ctest runs)\n"
     "  --bench    adds ADM 64x64 / 256x256 layer shapes for timing\n"
     "  --backend  which backends to run (default all available)\n"
     "  --only     kernels whose name contains NAME (NAME$: whose name is NAME)\n"
+    "  --dtype    F32, F16 or BF16 only (default all the backend supports)\n"
     "  --seed     seed of the input generator\n"
     "Exit status: 0 all pass, 1 a mismatch, 2 an API error.\n";
 
@@ -836,6 +839,10 @@ std::vector<Case> quick_cases(Gen& g) {
   }
   v.push_back(attention_backward_case(g, 2, 1, 64, 65, G4J_QKV_NEW_ORDER, 0.125f, 1.0));
   v.push_back(attention_backward_case(g, 1, 2, 32, 45, G4J_QKV_NEW_ORDER, 1.0f, 2.0));
+  // F16/BF16 (attention_flash_backward.cu): cp.async staging (T a multiple of 8), a negative
+  // scale, several key and query tiles with tails, 128-dim heads.
+  v.push_back(attention_backward_case(g, 1, 1, 64, 136, G4J_QKV_LEGACY, -0.125f, 1.0));
+  v.push_back(attention_backward_case(g, 1, 1, 128, 40, G4J_QKV_EDM2, 0.09f, 1.0));
   v.push_back(avg_pool_backward_case(g, 7, 9, 6));
   v.push_back(avg_pool_backward_case(g, 3, 3, 5));
   v.push_back(avg_pool_backward_case(g, 2, 2, 2));
@@ -1181,6 +1188,9 @@ bool parse(int argc, char** argv, Options* o) {
       o->cuda = b != "cpu";
     } else if (a == "--only" && i + 1 < argc) {
       o->only = argv[++i];
+    } else if (a == "--dtype" && i + 1 < argc) {
+      o->dtype = argv[++i];
+      if (o->dtype != "F32" && o->dtype != "F16" && o->dtype != "BF16") return false;
     } else if (a == "--seed" && i + 1 < argc) {
       o->seed = std::strtoull(argv[++i], nullptr, 0);
     } else {
@@ -1271,6 +1281,7 @@ int main(int argc, char** argv) {
   print_header();
   for (size_t b = 0; b < backends.size(); ++b)
     for (int dt : dtypes[b]) {
+      if (!opt.dtype.empty() && opt.dtype != dtype_name(dt)) continue;
       for (const Case& c : cases)
         if (selected(c.kernel, opt.only)) run_case(c, backends[b], dt, opt, &sum);
       if (selected("randn", opt.only))
