@@ -56,6 +56,7 @@ MODEL_DEFAULTS = {
 #   null_class:  label_emb has num_classes + 1 rows; label num_classes is the CFG null token.
 #   conv_resample: UNetModel's argument, always True through create_model.
 MODEL_EXTRAS = {
+    "in_channels": 3,  # guided-diffusion hard-codes RGB; 1 for grey data
     "num_classes": 1000,
     "null_class": False,
     "conv_resample": True,
@@ -75,6 +76,7 @@ CLASSIFIER_DEFAULTS = {
 
 # Fixed in create_classifier: 1000 outputs, 64 channels per head, channel_mult from image_size.
 CLASSIFIER_EXTRAS = {
+    "in_channels": 3,
     "num_classes": 1000,
     "classifier_channel_mult": "",
     "classifier_num_head_channels": 64,
@@ -506,9 +508,9 @@ def create_model(config):
         rows = int(c["num_classes"]) + (1 if c["null_class"] else 0)
     return UNetModel(
         image_size=size,
-        in_channels=3,
+        in_channels=int(c["in_channels"]),
         model_channels=int(c["num_channels"]),
-        out_channels=6 if c["learn_sigma"] else 3,
+        out_channels=int(c["in_channels"]) * (2 if c["learn_sigma"] else 1),
         num_res_blocks=int(c["num_res_blocks"]),
         attention_resolutions=attention_ds(c["attention_resolutions"], size),
         dropout=float(c["dropout"]),
@@ -531,7 +533,7 @@ def create_classifier(config):
     size = int(c["image_size"])
     return EncoderUNetModel(
         image_size=size,
-        in_channels=3,
+        in_channels=int(c["in_channels"]),
         model_channels=int(c["classifier_width"]),
         out_channels=int(c["num_classes"]),
         num_res_blocks=int(c["classifier_depth"]),

@@ -73,6 +73,29 @@ int g4j_stream_synchronize(g4j_stream* stream);
 /* Makes later work on `waiter` wait for all work enqueued on `signaler` so far (an event). */
 int g4j_stream_wait(g4j_stream* waiter, g4j_stream* signaler);
 
+/* ---- vendor libraries (CUDA) ------------------------------------------------------------
+ * On CUDA, conv2d and conv2d_backward_input run on cuDNN 9 and gemm and linear on cuBLASLt when
+ * those libraries are found at run time (G4J_CUDNN_LIBRARY / G4J_CUBLASLT_LIBRARY naming a file,
+ * the folders of G4J_VENDOR_LIBRARY_PATH, the dynamic loader's path, PyTorch's wheels, CUDA's
+ * lib64), otherwise on the library's own kernels ("hand-written"); both are checked against the
+ * same float64 references. F32 stays F32 on both paths (no TF32). */
+typedef enum g4j_vendor_library { G4J_VENDOR_CUDNN = 1, G4J_VENDOR_CUBLASLT = 2 } g4j_vendor_library;
+
+/* Turns the vendor path on (enabled != 0) or off for the ops enqueued after the call, in the
+ * whole process. The default is on unless the environment sets G4J_CUDA_VENDOR=0. */
+int g4j_cuda_set_vendor(int enabled);
+
+/* Which vendor libraries the next op would use: `active` (may be NULL) receives a bit mask of
+ * g4j_vendor_library; `text` (may be NULL, capacity cap) one line saying, per op family, the
+ * library's version and file or "hand-written (vendor path off: <why>)". Loads the libraries on
+ * the first call; needs no device. */
+int g4j_cuda_vendor_info(int* active, char* text, size_t cap);
+
+/* How many calls ran on each path since the process started: counts[0] conv2d and its backward
+ * on the vendor libraries (cuDNN; 1x1 stride-1 convolutions as a cuBLASLt GEMM), [1] on the
+ * hand-written kernels, [2] gemm and linear on cuBLASLt, [3] hand-written. */
+int g4j_cuda_path_counts(int64_t* counts);
+
 /* CPU thread pool size (default: the machine's cores, or the G4J_NUM_THREADS variable). */
 int g4j_set_num_threads(int threads);
 int g4j_get_num_threads(int* threads);

@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include "api_boundary.h"
+#include "vendor.h"
 
 using namespace g4j;
 
@@ -145,6 +146,26 @@ int g4j_stream_wait(g4j_stream* waiter, g4j_stream* signaler) {
       cuda::stream_wait(waiter->device, waiter->cuda_stream, signaler->device,
                         signaler->cuda_stream);
     }
+  });
+}
+
+int g4j_cuda_set_vendor(int enabled) {
+  return guard("g4j_cuda_set_vendor", [&] { vendor::set_enabled(enabled != 0); });
+}
+
+int g4j_cuda_vendor_info(int* active, char* text, size_t cap) {
+  return guard("g4j_cuda_vendor_info", [&] {
+    int mask = 0;
+    const std::string line = vendor::info(&mask);
+    if (active != nullptr) *active = mask;
+    copy_reason(line, text, cap);
+  });
+}
+
+int g4j_cuda_path_counts(int64_t* counts) {
+  return guard("g4j_cuda_path_counts", [&] {
+    need(counts, "counts");
+    vendor::path_counts(counts);
   });
 }
 

@@ -27,18 +27,22 @@ namespace {
 
 struct Options {
   bool quick = false, bench = false, cpu = true, cuda = true;
-  std::string dtype;  // run only this dtype (F32, F16, BF16); empty: all
+  std::string vendor;  // "", "on", "off" or "both": the CUDA vendor path (g4j_cuda_set_vendor)
+  std::string dtype;   // run only this dtype (F32, F16, BF16); empty: all
   uint64_t seed = 0x5eed2024;
   std::string only;  // run only kernels whose name contains this
 };
 
 const char* const kUsage =
-    "usage: g4j_smoke [--quick] [--bench] [--backend cpu|cuda|all] [--only NAME] [--dtype T]\n"
-    "                 [--seed N]\n"
+    "usage: g4j_smoke [--quick] [--bench] [--backend cpu|cuda|all] [--vendor on|off|both]\n"
+    "                 [--only NAME] [--dtype T] [--seed N]\n"
     "  Runs every guidance4j op against a float64 reference on random inputs.\n"
     "  --quick    small shapes only (what ctest runs)\n"
     "  --bench    adds ADM 64x64 / 256x256 layer shapes for timing\n"
     "  --backend  which backends to run (default all available)\n"
+    "  --vendor   CUDA conv2d/gemm on cuDNN/cuBLASLt (on), on the library's own kernels (off),\n"
+    "             or both: every op with it on (backend cuda-v), then conv2d, gemm and linear\n"
+    "             with it off (cuda-hw) (default: the library's default, G4J_CUDA_VENDOR)\n"
     "  --only     kernels whose name contains NAME (NAME$: whose name is NAME)\n"
     "  --dtype    F32, F16 or BF16 only (default all the backend supports)\n"
     "  --seed     seed of the input generator\n"
@@ -76,7 +80,16 @@ struct Backend {
   std::string name;
   g4j_stream* stream;
   bool cuda;
+  int vendor = -1;  // CUDA: g4j_cuda_set_vendor(vendor) before its cases; -1 leaves it
+  bool vendor_ops_only = false;  // only the ops the vendor switch changes (conv2d, gemm, linear)
 };
+
+// The ops that run on cuDNN / cuBLASLt when the vendor path is on.
+bool vendor_op(const std::string& kernel) {
+  for (const char* prefix : {"conv2d", "gemm", "linear"})
+    if (kernel.rfind(prefix, 0) == 0) return true;
+  return false;
+}
 
 class DevBuf {
  public:
@@ -997,7 +1010,7 @@ constexpr int64_t kSampleAbove = 1 << 16;  // sampled cases check this many rand
 constexpr int64_t kSampleSize = 4096;
 
 void print_header() {
-  std::printf("%-20s %-5s %-4s %-50s %10s %10s %8s %9s %16s  %s\n", "kernel", "back", "type",
+  std::printf("%-20s %-7s %-4s %-50s %10s %10s %8s %9s %16s  %s\n", "kernel", "back", "type",
               "shape", "max|err|", "rel L2", "err/tol", "ms", "throughput", "result");
 }
 
@@ -1007,11 +1020,11 @@ void print_row(const Case& c, const Backend& be, int dtype, const Verdict* v, do
   if (rate > 0) rate_text = fmt("%.1f %s", rate, c.flops > 0 ? "GFLOP/s" : "GB/s");
   std::string ms_text = ms > 0 ? fmt("%.4f", ms) : "-";
   if (v != nullptr) {
-    std::printf("%-20s %-5s %-4s %-50s %10.3g %10.3g %8.3f %9s %16s  %s\n", c.kernel.c_str(),
+    std::printf("%-20s %-7s %-4s %-50s %10.3g %10.3g %8.3f %9s %16s  %s\n", c.kernel.c_str(),
                 be.name.c_str(), dtype_name(dtype), c.shape.c_str(), v->max_abs, v->rel_l2(),
                 v->worst, ms_text.c_str(), rate_text.c_str(), result);
   } else {
-    std::printf("%-20s %-5s %-4s %-50s %10s %10s %8s %9s %16s  %s\n", c.kernel.c_str(),
+    std::printf("%-20s %-7s %-4s %-50s %10s %10s %8s %9s %16s  %s\n", c.kernel.c_str(),
                 be.name.c_str(), dtype_name(dtype), c.shape.c_str(), "-", "-", "-", "-", "-",
                 result);
   }
@@ -1141,7 +1154,7 @@ void randn_contract(const Backend& be, int dtype, Summary* sum) {
       const std::vector<float> one = randn_on(be, dtype, seed, 5, j, 1, per);
       differ += std::memcmp(one.data(), batch.data() + j * per, per * 4) != 0;
     }
-    std::printf("%-20s %-5s %-4s %-50s %s\n", "randn batching", be.name.c_str(),
+    std::printf("%-20s %-7s %-4s %-50s %s\n", "randn batching", be.name.c_str(),
                 dtype_name(dtype), "3 samples at once == 3 calls of 1",
                 differ == 0 ? "ok" : "FAIL (a sample differs when batched)");
     if (differ != 0) ++sum->failed;
@@ -1154,12 +1167,12 @@ void randn_contract(const Backend& be, int dtype, Summary* sum) {
     for (float x : z) var += (x - mean) * (x - mean);
     var /= n;
     const bool ok = std::fabs(mean) < 0.019 && std::fabs(var - 1.0) < 0.02;
-    std::printf("%-20s %-5s %-4s %-50s %s\n", "randn moments", be.name.c_str(),
+    std::printf("%-20s %-7s %-4s %-50s %s\n", "randn moments", be.name.c_str(),
                 dtype_name(dtype), fmt("1e5 draws: mean %.4f var %.4f", mean, var).c_str(),
                 ok ? "ok" : "FAIL");
     if (!ok) ++sum->failed;
   } catch (const ApiError& e) {
-    std::printf("%-20s %-5s %-4s API ERROR: %s\n", "randn contract", be.name.c_str(),
+    std::printf("%-20s %-7s %-4s API ERROR: %s\n", "randn contract", be.name.c_str(),
                 dtype_name(dtype), e.what.c_str());
     ++sum->api_errors;
   }
@@ -1186,6 +1199,9 @@ bool parse(int argc, char** argv, Options* o) {
       if (b != "cpu" && b != "cuda" && b != "all") return false;
       o->cpu = b != "cuda";
       o->cuda = b != "cpu";
+    } else if (a == "--vendor" && i + 1 < argc) {
+      o->vendor = argv[++i];
+      if (o->vendor != "on" && o->vendor != "off" && o->vendor != "both") return false;
     } else if (a == "--only" && i + 1 < argc) {
       o->only = argv[++i];
     } else if (a == "--dtype" && i + 1 < argc) {
@@ -1254,12 +1270,26 @@ int main(int argc, char** argv) {
         return 2;
       }
       std::printf("CUDA device 0: %s, %.1f GiB\n", name, total / 1073741824.0);
-      backends.push_back({"cuda", gpu, true});
-      dtypes.push_back({});
+      std::vector<int> cuda_dtypes;
       for (int dt : {G4J_F32, G4J_F16, G4J_BF16}) {
         int supported = 0;
         if (g4j_device_supports_dtype(0, dt, &supported) == G4J_OK && supported)
-          dtypes.back().push_back(dt);
+          cuda_dtypes.push_back(dt);
+      }
+      if (opt.vendor == "both") {
+        backends.push_back({"cuda-v", gpu, true, 1});
+        backends.push_back({"cuda-hw", gpu, true, 0, true});
+        dtypes.push_back(cuda_dtypes);
+      } else {
+        backends.push_back({"cuda", gpu, true, opt.vendor.empty() ? -1 : opt.vendor == "on"});
+      }
+      dtypes.push_back(cuda_dtypes);
+      for (const Backend& be : backends) {
+        if (!be.cuda) continue;
+        if (be.vendor >= 0) g4j_cuda_set_vendor(be.vendor);
+        char vendor[2048] = "";
+        g4j_cuda_vendor_info(nullptr, vendor, sizeof vendor);
+        std::printf("CUDA backend %s: %s\n", be.name.c_str(), vendor);
       }
     } else if (!opt.cpu) {
       std::printf("--backend cuda, but no CUDA device: %s\n", reason);
@@ -1279,16 +1309,28 @@ int main(int argc, char** argv) {
 
   Summary sum;
   print_header();
-  for (size_t b = 0; b < backends.size(); ++b)
+  for (size_t b = 0; b < backends.size(); ++b) {
+    if (backends[b].vendor >= 0) g4j_cuda_set_vendor(backends[b].vendor);
     for (int dt : dtypes[b]) {
       if (!opt.dtype.empty() && opt.dtype != dtype_name(dt)) continue;
       for (const Case& c : cases)
-        if (selected(c.kernel, opt.only)) run_case(c, backends[b], dt, opt, &sum);
-      if (selected("randn", opt.only))
+        if (selected(c.kernel, opt.only) && (!backends[b].vendor_ops_only || vendor_op(c.kernel)))
+          run_case(c, backends[b], dt, opt, &sum);
+      if (selected("randn", opt.only) && !backends[b].vendor_ops_only)
         randn_contract(backends[b], dt, &sum);
     }
+  }
 
-  if (gpu != nullptr) g4j_stream_destroy(gpu);
+  if (gpu != nullptr) {
+    // Which path the CUDA conv2d and gemm cases actually took (the vendor path falls back to the
+    // hand-written kernels per shape where a library does not support one).
+    int64_t n[4] = {0, 0, 0, 0};
+    g4j_cuda_path_counts(n);
+    std::printf("CUDA calls: conv2d %lld on cuDNN (1x1: cuBLASLt), %lld hand-written; "
+                "gemm/linear %lld on cuBLASLt, %lld hand-written\n",
+                (long long)n[0], (long long)n[1], (long long)n[2], (long long)n[3]);
+    g4j_stream_destroy(gpu);
+  }
   if (cpu != nullptr) g4j_stream_destroy(cpu);
   std::printf("%d checks: %d passed, %d failed, %d API errors\n", sum.cases,
               sum.cases - sum.failed - sum.api_errors, sum.failed, sum.api_errors);

@@ -4,6 +4,7 @@
 // Gathering per input pixel instead of scattering per output pixel needs no atomics and writes
 // every dx element exactly once, 0 where no window reads it.
 #include "implicit_gemm.cuh"
+#include "vendor.h"
 
 namespace g4j {
 namespace cuda {
@@ -20,6 +21,7 @@ void launch_backward_input(cudaStream_t stream, const ConvParams& p,
 
 void conv2d_backward_input(Stream s, const Conv2dBackwardInputArgs& a) {
   if (a.batch <= 0 || a.in_channels <= 0 || a.height <= 0 || a.width <= 0) return;
+  if (vendor::try_conv2d_backward_input(s, a)) return;  // cuDNN when loaded (vendor.h)
   const ConvParams p = conv_params(a.batch, a.in_channels, a.height, a.width, a.out_channels,
                                    a.kernel, a.stride, a.padding, a.out_height, a.out_width,
                                    a.weight);

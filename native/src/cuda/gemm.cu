@@ -7,6 +7,7 @@
 #include <climits>
 
 #include "tile_gemm.cuh"
+#include "vendor.h"
 
 namespace g4j {
 namespace cuda {
@@ -114,6 +115,7 @@ void launch_gemm(cudaStream_t stream, bool trans_a, bool trans_b, const GemmPara
 
 void gemm(Stream s, const GemmArgs& g) {
   if (g.m <= 0 || g.n <= 0 || g.batch <= 0) return;
+  if (vendor::try_gemm(s, g)) return;  // cuBLASLt when loaded and switched on (vendor.h)
   // k == 0: op(A) op(B) is the zero matrix, which the kernel produces (no k iterations).
   const GemmParams p{g.m, g.n, g.k, g.alpha, g.a, g.lda, g.stride_a, g.b, g.ldb, g.stride_b,
                      g.beta, g.c, g.ldc, g.stride_c, g.batch, nullptr};
@@ -124,6 +126,7 @@ void gemm(Stream s, const GemmArgs& g) {
 
 void linear(Stream s, const LinearArgs& l) {
   if (l.rows <= 0 || l.out_features <= 0) return;
+  if (vendor::try_linear(s, l)) return;  // cuBLASLt when loaded and switched on (vendor.h)
   // out (rows x out) = x (rows x in) . W^T, W stored (out x in): a GEMM with B transposed.
   const GemmParams p{l.rows, l.out_features, l.in_features, 1.0f, l.x, l.in_features, 0,
                      l.weight, l.in_features, 0, 0.0f, l.out, l.out_features, 0, 1, l.bias};

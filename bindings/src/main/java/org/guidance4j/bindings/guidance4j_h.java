@@ -725,6 +725,206 @@ public class guidance4j_h extends guidance4j_h$shared {
            throw new AssertionError("should not reach here", ex$);
         }
     }
+    private static final int G4J_VENDOR_CUDNN = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum g4j_vendor_library.G4J_VENDOR_CUDNN = 1
+     * }
+     */
+    public static int G4J_VENDOR_CUDNN() {
+        return G4J_VENDOR_CUDNN;
+    }
+    private static final int G4J_VENDOR_CUBLASLT = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * enum g4j_vendor_library.G4J_VENDOR_CUBLASLT = 2
+     * }
+     */
+    public static int G4J_VENDOR_CUBLASLT() {
+        return G4J_VENDOR_CUBLASLT;
+    }
+
+    private static class g4j_cuda_set_vendor {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            guidance4j_h.C_INT,
+            guidance4j_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_cuda_set_vendor");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int g4j_cuda_set_vendor(int enabled)
+     * }
+     */
+    public static FunctionDescriptor g4j_cuda_set_vendor$descriptor() {
+        return g4j_cuda_set_vendor.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int g4j_cuda_set_vendor(int enabled)
+     * }
+     */
+    public static MethodHandle g4j_cuda_set_vendor$handle() {
+        return g4j_cuda_set_vendor.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int g4j_cuda_set_vendor(int enabled)
+     * }
+     */
+    public static MemorySegment g4j_cuda_set_vendor$address() {
+        return g4j_cuda_set_vendor.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int g4j_cuda_set_vendor(int enabled)
+     * }
+     */
+    public static int g4j_cuda_set_vendor(int enabled) {
+        var mh$ = g4j_cuda_set_vendor.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("g4j_cuda_set_vendor", enabled);
+            }
+            return (int)mh$.invokeExact(enabled);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class g4j_cuda_vendor_info {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            guidance4j_h.C_INT,
+            guidance4j_h.C_POINTER,
+            guidance4j_h.C_POINTER,
+            guidance4j_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_cuda_vendor_info");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int g4j_cuda_vendor_info(int *active, char *text, size_t cap)
+     * }
+     */
+    public static FunctionDescriptor g4j_cuda_vendor_info$descriptor() {
+        return g4j_cuda_vendor_info.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int g4j_cuda_vendor_info(int *active, char *text, size_t cap)
+     * }
+     */
+    public static MethodHandle g4j_cuda_vendor_info$handle() {
+        return g4j_cuda_vendor_info.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int g4j_cuda_vendor_info(int *active, char *text, size_t cap)
+     * }
+     */
+    public static MemorySegment g4j_cuda_vendor_info$address() {
+        return g4j_cuda_vendor_info.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int g4j_cuda_vendor_info(int *active, char *text, size_t cap)
+     * }
+     */
+    public static int g4j_cuda_vendor_info(MemorySegment active, MemorySegment text, long cap) {
+        var mh$ = g4j_cuda_vendor_info.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("g4j_cuda_vendor_info", active, text, cap);
+            }
+            return (int)mh$.invokeExact(active, text, cap);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class g4j_cuda_path_counts {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            guidance4j_h.C_INT,
+            guidance4j_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_cuda_path_counts");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int g4j_cuda_path_counts(int64_t *counts)
+     * }
+     */
+    public static FunctionDescriptor g4j_cuda_path_counts$descriptor() {
+        return g4j_cuda_path_counts.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int g4j_cuda_path_counts(int64_t *counts)
+     * }
+     */
+    public static MethodHandle g4j_cuda_path_counts$handle() {
+        return g4j_cuda_path_counts.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int g4j_cuda_path_counts(int64_t *counts)
+     * }
+     */
+    public static MemorySegment g4j_cuda_path_counts$address() {
+        return g4j_cuda_path_counts.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int g4j_cuda_path_counts(int64_t *counts)
+     * }
+     */
+    public static int g4j_cuda_path_counts(MemorySegment counts) {
+        var mh$ = g4j_cuda_path_counts.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("g4j_cuda_path_counts", counts);
+            }
+            return (int)mh$.invokeExact(counts);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
 
     private static class g4j_set_num_threads {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(

@@ -3,6 +3,7 @@ package org.guidance4j.cli;
 import org.guidance4j.core.DType;
 import org.guidance4j.core.Device;
 import org.guidance4j.core.NativeLibrary;
+import org.guidance4j.core.VendorPath;
 
 /** `guidance4j info-device`: the native library, CPU threads, CUDA devices or why there are none. */
 final class DeviceInfo {
@@ -22,6 +23,10 @@ final class DeviceInfo {
         long mib = d.totalMemory().orElse(0) >> 20;
         System.out.println("  " + d + ": " + d.name() + ", " + mib + " MiB, dtypes " + dtypes(d));
       }
+    }
+    if (Device.cudaCompiled()) {
+      // Which conv2d / gemm path CUDA ops take: cuDNN and cuBLASLt when found, else our kernels.
+      System.out.println("cuda vendor path: " + VendorPath.info().text());
     }
     System.out.println("best device: " + Device.best());
     return 0;

@@ -11,7 +11,9 @@ import org.guidance4j.io.ModelConfig;
  * An ADM network's architecture from config.json, under guided-diffusion's own flag names and
  * defaults (model_and_diffusion_defaults / classifier_defaults), plus the keys guided-diffusion
  * hard-codes and we expose: num_classes, null_class, conv_resample, classifier_channel_mult,
- * classifier_num_head_channels. tools/adm_reference.py is the Python twin of this class.
+ * classifier_num_head_channels, in_channels (3 in guided-diffusion; 1 for grey data, the output
+ * then has 1 or, with learn_sigma, 2 channels). tools/adm_reference.py is the Python twin of this
+ * class.
  *
  * @param attentionDs downsampling factors that get attention (image_size / each resolution)
  */
@@ -51,9 +53,13 @@ public record AdmConfig(
   public static AdmConfig from(ModelConfig c) {
     String kind = c.kind();
     int size = c.getInt("image_size", 64);
+    int in = c.getInt("in_channels", 3);
+    if (in < 1) {
+      throw new IllegalArgumentException(c.source() + ": in_channels must be >= 1, got " + in);
+    }
     if (CLASSIFIER.equals(kind)) {
       return new AdmConfig(
-          kind, size, 3, c.getInt("classifier_width", 128), c.getInt("num_classes", 1000),
+          kind, size, in, c.getInt("classifier_width", 128), c.getInt("num_classes", 1000),
           c.getInt("classifier_depth", 2),
           attentionDs(c, "classifier_attention_resolutions", "32,16,8", size),
           channelMult(c, "classifier_channel_mult", size),
@@ -76,7 +82,7 @@ public record AdmConfig(
     int numHeads = c.getInt("num_heads", 4);
     int upsample = c.getInt("num_heads_upsample", -1);
     return new AdmConfig(
-        kind, size, 3, c.getInt("num_channels", 128), learnSigma ? 6 : 3, c.getInt("num_res_blocks", 2),
+        kind, size, in, c.getInt("num_channels", 128), learnSigma ? 2 * in : in, c.getInt("num_res_blocks", 2),
         attentionDs(c, "attention_resolutions", "16,8", size), channelMult(c, "channel_mult", size),
         c.getBoolean("conv_resample", true), classCond ? c.getInt("num_classes", 1000) : 0,
         classCond && c.getBoolean("null_class", false), numHeads, c.getInt("num_head_channels", -1),
