@@ -19,12 +19,16 @@
 //
 // Tails and odd shapes: head dims are padded to DMAX (32, 64 or 128) with zero rows; tokens past
 // T are zero-filled (cp.async's zero fill) and masked to -inf in S; query rows past T are
-// computed on zeros and not stored. When T is a multiple of 8 and both pointers are 16-byte
+// computed on zeros and not stored. When T is a multiple of 8 and every pointer is 16-byte
 // aligned, the tiles arrive by cp.async (kAsync); otherwise every element is loaded alone (the
 // classifier's attention pooling has T = HW + 1), which the pipeline hides less well.
 //
 // A negative scale is folded into Q (negating a 16-bit float is exact), so the softmax always
-// works with c = |scale| * log2(e) > 0 and the FFMA form exp2(s c - m c) is exact in intent.
+// works with c = |scale| * log2(e) > 0: one FFMA and one ex2 per score, no case for the sign.
+//
+// EDM2's cosine attention keeps its per-head normalisation of q, k, v in g4j_normalize before
+// this kernel: fused here it would round the normalised values differently from (more exactly
+// than) the reference path, and the backward would need the same fusion.
 #pragma once
 
 #include <cfloat>
