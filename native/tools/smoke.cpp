@@ -3,6 +3,7 @@
 // 32, odd groups, one token, odd GEMM sizes), outputs poisoned with NaN bytes first. Prints one
 // row per case (error, median time, throughput) and exits 0 when all pass, 1 on a mismatch, 2 on
 // an API error. Uses the public C API only.
+#include <cctype>
 #include <algorithm>
 #include <chrono>
 #include <cstdarg>
@@ -44,7 +45,7 @@ const char* const kUsage =
     "  --vendor   CUDA conv2d/gemm on cuDNN/cuBLASLt (on), on the library's own kernels (off),\n"
     "             or both: every op with it on (backend cuda-v), then conv2d, gemm and linear\n"
     "             with it off (cuda-hw) (default: the library's default, G4J_CUDA_VENDOR)\n"
-    "  --only     kernels whose name contains NAME\n"
+    "  --only     kernels whose name contains NAME (NAME$: whose name is NAME)\n"
     "  --dtype    only this dtype: f32, f16 or bf16\n"
     "  --no-timing  check only, no timed runs (for slow backends: the CUDA emulation)\n"
     "  --seed     seed of the input generator\n"
@@ -203,6 +204,7 @@ struct Case {
   bool sampled = false;          // reference too costly to run on every element of big cases
   double flops = 0;              // > 0: throughput in TFLOP/s, else GB/s of the bytes moved
   int per_forward = 0;           // > 0: a layer shape of ADM-64, run this often in one forward
+  double half_l2_units = 0;      // > 0: F16/BF16 relative L2 bound in units u (see tolerance)
   std::function<int(g4j_stream*, int dtype, const Ptrs& in, const Ptrs& out)> run;
   std::function<std::vector<ref::Result>(const RefIn& in, const Sample* sample)> reference;
 };
@@ -398,6 +400,14 @@ Case attention_case(Gen& g, int64_t batch, int64_t heads, int64_t head_dim, int6
   c.outputs = {batch * heads * head_dim * tokens};
   c.sampled = true;
   c.flops = 4.0 * batch * heads * tokens * tokens * head_dim;
+  // F16/BF16 attention rounds two things, as PyTorch's flash scaled_dot_product_attention does:
+  // the softmax weights P (to the storage type, as the A operand of P V) and the output; each
+  // adds a relative RMS error of about u / sqrt(3). Measured on an H200 (B=16 H=6 D=64 T=1024,
+  // bf16, the same inputs; tools/attention_sdpa.py): this kernel 2.22e-3 = 0.57u, SDPA
+  // 2.23e-3, guided-diffusion's own attention under bf16 autocast 5.06e-3 = 1.3u. The bound,
+  // 2u of relative L2, is tighter than flash-attention's own test rule (at most twice the
+  // error of the plain same-precision implementation: 2.6u here).
+  c.half_l2_units = 2;
   c.run = [=](g4j_stream* s, int dt, const Ptrs& in, const Ptrs& out) {
     return g4j_attention(s, dt, batch, heads, head_dim, tokens, layout, scale, in[0], out[0]);
   };
@@ -1041,6 +1051,11 @@ std::vector<Case> quick_cases(Gen& g) {
   v.push_back(group_norm_case(g, 1, 9, 8192, 1, {true, true, true, 0.3, 1.0}));
   v.push_back(group_norm_case(g, 1, 10, 8200, 1, {true, true, true, 2.0, 0.5}));
   v.push_back(group_norm_case(g, 1, 5, 3001, 1, {true, false, true, 0.0, 1.0}));
+  // Attention: F16/BF16 run the tensor-core kernel (attention_flash.cu), whose paths are the
+  // padded head dim (32, 64, 128), the tile configuration (by head dim and token count: more
+  // than 256 tokens take the 128-query blocks), cp.async staging (T a multiple of 8) or element
+  // loads (odd T), and masked tails of queries and keys; every one is hit below, in every layout.
+  // Shapes are small: these run under the CUDA emulation too (run_smoke.sh).
   for (int layout : {G4J_QKV_LEGACY, G4J_QKV_NEW_ORDER, G4J_QKV_EDM2}) {
     v.push_back(attention_case(g, 3, 2, 16, 37, layout, 0.25f, 1.0));
     v.push_back(attention_case(g, 1, 3, 8, 1, layout, 0.35f, 1.0));
@@ -1048,6 +1063,15 @@ std::vector<Case> quick_cases(Gen& g) {
   v.push_back(attention_case(g, 1, 1, 64, 70, G4J_QKV_LEGACY, 0.125f, 1.0));
   // Logits up to ~100: exp overflows float unless the softmax subtracts the row maximum.
   v.push_back(attention_case(g, 1, 2, 32, 45, G4J_QKV_NEW_ORDER, 1.0f, 2.0));
+  v.push_back(attention_case(g, 2, 1, 32, 16, G4J_QKV_LEGACY, 0.18f, 1.0));
+  v.push_back(attention_case(g, 1, 1, 40, 96, G4J_QKV_NEW_ORDER, 0.16f, 1.0));
+  v.push_back(attention_case(g, 1, 1, 64, 136, G4J_QKV_EDM2, 0.125f, 1.0));
+  // A negative scale (the softmax of -|s| q.k); 128-query blocks with a 3-stage pipeline.
+  v.push_back(attention_case(g, 1, 1, 64, 264, G4J_QKV_NEW_ORDER, -0.125f, 1.0));
+  v.push_back(attention_case(g, 1, 1, 64, 257, G4J_QKV_LEGACY, 0.125f, 1.0));
+  v.push_back(attention_case(g, 1, 1, 128, 72, G4J_QKV_LEGACY, 0.09f, 1.0));
+  v.push_back(attention_case(g, 1, 1, 96, 40, G4J_QKV_EDM2, 0.1f, 1.5));
+  v.push_back(attention_case(g, 1, 1, 128, 131, G4J_QKV_EDM2, 0.09f, 1.0));
   v.push_back(conv2d_case(g, {3, 5, 13, 11, 7, 3, 1, 1}, true, true));
   v.push_back(conv2d_case(g, {1, 6, 9, 7, 10, 3, 2, 1}, true, false));
   v.push_back(conv2d_case(g, {3, 19, 5, 3, 11, 1, 1, 0}, false, false));
@@ -1119,6 +1143,10 @@ std::vector<Case> quick_cases(Gen& g) {
   }
   v.push_back(attention_backward_case(g, 2, 1, 64, 65, G4J_QKV_NEW_ORDER, 0.125f, 1.0));
   v.push_back(attention_backward_case(g, 1, 2, 32, 45, G4J_QKV_NEW_ORDER, 1.0f, 2.0));
+  // F16/BF16 (attention_flash_backward.cu): cp.async staging (T a multiple of 8), a negative
+  // scale, several key and query tiles with tails, 128-dim heads.
+  v.push_back(attention_backward_case(g, 1, 1, 64, 136, G4J_QKV_LEGACY, -0.125f, 1.0));
+  v.push_back(attention_backward_case(g, 1, 1, 128, 40, G4J_QKV_EDM2, 0.09f, 1.0));
   v.push_back(avg_pool_backward_case(g, 7, 9, 6));
   v.push_back(avg_pool_backward_case(g, 3, 3, 5));
   v.push_back(avg_pool_backward_case(g, 2, 2, 2));
@@ -1171,6 +1199,12 @@ std::vector<Case> default_cases(Gen& g) {
   v.push_back(group_norm_case(g, 2, 128, 32 * 32, 32, {true, true, true, 0.2, 1.0}));
   v.push_back(attention_case(g, 2, 4, 64, 256, G4J_QKV_LEGACY, 0.125f, 1.0));
   v.push_back(attention_case(g, 1, 3, 32, 197, G4J_QKV_EDM2, 0.18f, 1.0));
+  v.push_back(attention_case(g, 2, 3, 64, 1024, G4J_QKV_NEW_ORDER, 0.125f, 1.0));
+  v.push_back(attention_case(g, 1, 2, 64, 4096, G4J_QKV_LEGACY, 0.125f, 1.0));
+  v.push_back(attention_case(g, 2, 4, 32, 520, G4J_QKV_NEW_ORDER, 0.18f, 1.0));
+  v.push_back(attention_case(g, 1, 4, 128, 2048, G4J_QKV_NEW_ORDER, -0.09f, 1.0));
+  v.push_back(attention_case(g, 1, 2, 128, 1001, G4J_QKV_EDM2, 0.09f, 1.0));
+  v.push_back(attention_case(g, 16, 8, 64, 65, G4J_QKV_NEW_ORDER, 0.125f, 1.0));
   v.push_back(conv2d_case(g, {2, 64, 32, 32, 64, 3, 1, 1}, true, true));
   v.push_back(conv2d_case(g, {2, 64, 31, 33, 96, 3, 2, 1}, true, false));
   v.push_back(conv2d_case(g, {2, 96, 16, 16, 64, 1, 1, 0}, true, true));
@@ -1253,6 +1287,17 @@ std::vector<Case> bench_cases(Gen& g) {
   v.push_back(attention_case(g, 4, 4, 64, 256, G4J_QKV_LEGACY, 0.125f, 1.0));
   v.push_back(attention_case(g, 4, 4, 64, 1024, G4J_QKV_LEGACY, 0.125f, 1.0));
   v.push_back(attention_case(g, 1, 8, 64, 1024, G4J_QKV_NEW_ORDER, 0.125f, 1.0));
+  v.push_back(group_norm_case(g, 4, 384, 32 * 32, 32, {true, true, true, 0.0, 1.0}));
+  v.push_back(group_norm_case(g, 1, 256, 256 * 256, 32, {true, false, true, 0.0, 1.0}));
+  // ADM-64's attention at batch 16 (64-channel heads, the new qkv order): 32x32 (6 heads),
+  // 16x16 (9), 8x8 (12); then 4096 tokens, 128-dim heads, and the classifier's backward.
+  v.push_back(attention_case(g, 16, 6, 64, 1024, G4J_QKV_NEW_ORDER, 0.125f, 1.0));
+  v.push_back(attention_case(g, 16, 9, 64, 256, G4J_QKV_NEW_ORDER, 0.125f, 1.0));
+  v.push_back(attention_case(g, 16, 12, 64, 64, G4J_QKV_NEW_ORDER, 0.125f, 1.0));
+  v.push_back(attention_case(g, 4, 4, 64, 4096, G4J_QKV_NEW_ORDER, 0.125f, 1.0));
+  v.push_back(attention_case(g, 16, 3, 128, 1024, G4J_QKV_NEW_ORDER, 0.0884f, 1.0));
+  v.push_back(attention_backward_case(g, 2, 6, 64, 1024, G4J_QKV_NEW_ORDER, 0.125f, 1.0));
+  v.push_back(attention_backward_case(g, 16, 8, 64, 65, G4J_QKV_NEW_ORDER, 0.125f, 1.0));
   v.push_back(linear_case(g, 4, 768, 768, true));
   // ADM-64's time_embed MLP at CFG batch 16 (32 rows), the second layer with the label table.
   v.push_back(embed_linear_case(g, 32, 192, 768, true, {0, false, false}, true));
@@ -1420,7 +1465,9 @@ void run_case(const Case& c, const Backend& be, int dtype, const Options& opt, S
     }
     const std::vector<ref::Result> want = c.reference(ref_in, sampled ? &sample : nullptr);
     Verdict v;
-    const Tolerance tol = tolerance(dtype);
+    Tolerance tol = tolerance(dtype);
+    if (c.half_l2_units > 0 && dtype != G4J_F32)
+      tol.l2 = c.half_l2_units * (dtype == G4J_F16 ? 0x1p-11 : 0x1p-8);
     for (size_t k = 0; k < got.size(); ++k)
       compare(got[k], want[k], sampled ? &sample : nullptr, tol, k == 0 ? "out" : "out2", &v);
     const bool pass = v.bad == 0 && (tol.l2 == 0 || v.rel_l2() <= tol.l2);
@@ -1608,6 +1655,12 @@ void nonfinite_contract(const Backend& be, int dtype, const Options& opt, Summar
   }
 }
 
+// --only: a substring of the kernel's name, or the whole name followed by '$'.
+bool selected(const std::string& kernel, const std::string& only) {
+  if (!only.empty() && only.back() == '$') return kernel == only.substr(0, only.size() - 1);
+  return kernel.find(only) != std::string::npos;
+}
+
 bool parse(int argc, char** argv, Options* o) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -1631,7 +1684,8 @@ bool parse(int argc, char** argv, Options* o) {
     } else if (a == "--no-timing") {
       o->timing = false;
     } else if (a == "--dtype" && i + 1 < argc) {
-      const std::string d = argv[++i];
+      std::string d = argv[++i];
+      for (char& ch : d) ch = char(std::tolower(static_cast<unsigned char>(ch)));
       if (d == "f32") o->dtype = G4J_F32;
       else if (d == "f16") o->dtype = G4J_F16;
       else if (d == "bf16") o->dtype = G4J_BF16;
@@ -1743,10 +1797,9 @@ int main(int argc, char** argv) {
     for (int dt : dtypes[b]) {
       if (opt.dtype >= 0 && dt != opt.dtype) continue;
       for (const Case& c : cases)
-        if (c.kernel.find(opt.only) != std::string::npos &&
-            (!backends[b].vendor_ops_only || vendor_op(c.kernel)))
+        if (selected(c.kernel, opt.only) && (!backends[b].vendor_ops_only || vendor_op(c.kernel)))
           run_case(c, backends[b], dt, opt, &sum);
-      if (std::string("randn").find(opt.only) != std::string::npos && !backends[b].vendor_ops_only)
+      if (selected("randn", opt.only) && !backends[b].vendor_ops_only)
         randn_contract(backends[b], dt, &sum);
     }
   }

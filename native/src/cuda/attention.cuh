@@ -1,4 +1,6 @@
-// Self-attention kernels, flash-attention style: memory linear in tokens, F32 softmax.
+// Self-attention kernels on the SIMT cores, flash-attention style: memory linear in tokens, F32
+// softmax. They serve F32 (exact F32 arithmetic); F16/BF16 run on tensor cores
+// (attention_flash.cuh).
 //
 // Work split shared by every kernel: a block owns kThreads / G "rows" (queries, or keys in the
 // backward dK/dV kernel) of one (sample, head) and walks the other side in tiles of kBc tokens

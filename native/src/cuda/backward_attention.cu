@@ -9,7 +9,9 @@
 //   3. dQ: one row of threads per query walks all key tiles: dq_t += scale dS[t, s] k_s.
 // Splitting dK/dV from dQ costs a second recomputation of the scores but needs no atomics, and
 // every element of dqkv is written exactly once.
+// This SIMT version serves F32; F16/BF16 take the tensor-core one (attention_flash_backward.cu).
 #include "attention.cuh"
+#include "attention_flash.cuh"
 
 namespace g4j {
 namespace cuda {
@@ -174,6 +176,10 @@ __global__ void __launch_bounds__(kThreads) attention_dq_kernel(attn::Params p) 
 void attention_backward(Stream s, const AttentionBackwardArgs& a) {
   if (a.batch <= 0 || a.heads <= 0 || a.head_dim <= 0 || a.tokens <= 0) return;
   cudaStream_t stream = as_cuda(s);
+  if (a.dtype != G4J_F32) {
+    flash::backward(stream, a);
+    return;
+  }
   dispatch_dtype(a.dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
     attn::dispatch_head_dim(a.head_dim, "attention_backward", [&](auto dmax, auto lanes) {
